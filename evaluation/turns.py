@@ -1,0 +1,91 @@
+"""Turn-level evaluation: what ``agentassist label`` and ``agentassist evaluate`` run."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agentassist.behaviours import LABEL_NAMES
+from agentassist.labelled import LabelledTurn, LabelStats, read_labelled
+from agentassist.pipeline import Pipeline, TurnAnalysis
+from evaluation.metrics import binary_report
+
+logger = logging.getLogger(__name__)
+CHUNK = 512
+
+
+def label_records(
+    pipeline: Pipeline, records: Iterable[LabelledTurn]
+) -> Iterator[tuple[LabelledTurn, TurnAnalysis]]:
+    """Analyse labelled records in chunks (shared encoder batches), in input order."""
+    chunk: list[LabelledTurn] = []
+    for record in records:
+        chunk.append(record)
+        if len(chunk) >= CHUNK:
+            yield from _analyse(pipeline, chunk)
+            chunk = []
+    if chunk:
+        yield from _analyse(pipeline, chunk)
+
+
+def _analyse(pipeline: Pipeline, chunk: list[LabelledTurn]
+             ) -> Iterator[tuple[LabelledTurn, TurnAnalysis]]:
+    jobs = [(str(r.record.get("id", r.line)), len(r.context), r.turn, r.context) for r in chunk]
+    yield from zip(chunk, pipeline.analyse_turns(jobs), strict=True)
+
+
+def labelled_output(record: LabelledTurn, analysis: TurnAnalysis) -> dict[str, Any]:
+    """Return the record with DESIGN.md's ``confidence`` and ``predicted`` keys added."""
+    out = dict(record.record)
+    out["confidence"] = {k: round(v, 4) for k, v in analysis.confidences.items()}
+    out["predicted"] = sorted(analysis.present)
+    return out
+
+
+@dataclass
+class Evaluation:
+    """Per-behaviour metrics against the labels present, plus the notices gathered."""
+
+    metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+    records: int = 0
+    ignored_labels: int = 0
+    ignored_names: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the JSON ``evaluate --json`` prints."""
+        return {"records": self.records, "ignored_labels": self.ignored_labels,
+                "ignored_names": self.ignored_names, "behaviours": self.metrics}
+
+
+def evaluate_file(pipeline: Pipeline, path: str | Path) -> Evaluation:
+    """Compare the pipeline's predictions with every label present in ``path``."""
+    stats = LabelStats()
+    truth: dict[str, list[int]] = {name: [] for name in LABEL_NAMES}
+    scores: dict[str, list[float]] = {name: [] for name in LABEL_NAMES}
+    decided: dict[str, list[int]] = {name: [] for name in LABEL_NAMES}
+    records = 0
+    for record, analysis in label_records(pipeline, read_labelled(path, stats)):
+        records += 1
+        _collect(record.labels, analysis, truth, scores, decided)
+    result = Evaluation(records=records, ignored_labels=stats.unknown_labels,
+                        ignored_names=sorted(stats.unknown_names or ()))
+    for name in LABEL_NAMES:
+        if truth[name]:
+            result.metrics[name] = binary_report(decided[name], scores[name], truth[name])
+    if stats.unknown_labels:
+        logger.warning("%d labels outside the vocabulary were ignored (%s)",
+                       stats.unknown_labels, ", ".join(result.ignored_names))
+    return result
+
+
+def _collect(labels: Mapping[str, int], analysis: TurnAnalysis, truth: dict[str, list[int]],
+             scores: dict[str, list[float]], decided: dict[str, list[int]]) -> None:
+    for name, value in labels.items():
+        if name not in analysis.confidences:
+            continue  # a behaviour not judged for this speaker's turns
+        truth[name].append(value)
+        scores[name].append(analysis.confidences[name])
+        decided[name].append(int(name in analysis.present))

@@ -1,0 +1,1 @@
+"""Trained model artefacts of agentassist (installed as ``agentassist_models``)."""

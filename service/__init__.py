@@ -1,0 +1,1 @@
+"""The FastAPI service: REST, live WebSocket, review pages."""

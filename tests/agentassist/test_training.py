@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from agentassist.corpus import corpus_dir, read_conversations, split_of
+from agentassist.heads import BehaviourHeads
+from agentassist.pipeline import MODEL_NAME
+from agentassist.resources import Resources
+from agentassist.training import train
+
+TINY = 90
+
+
+def tiny_models(folder: Path) -> Resources:
+    """Train heads on a slice of the corpus with the hashing encoder (fast, no torch)."""
+    resources = Resources.blank(models_dir=folder)
+    if not (folder / MODEL_NAME / "manifest.json").is_file():
+        train(models_dir=folder, corpus=corpus_dir(), resources=resources, limit=TINY)
+    return resources
+
+
+def test_training_writes_loadable_heads_with_thresholds(tmp_path):
+    tiny_models(tmp_path)
+    folder = tmp_path / MODEL_NAME
+    heads = BehaviourHeads.load(folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert set(heads.thresholds) == set(heads.behaviours)
+    assert all(0.0 < t < 1.0 for t in heads.thresholds.values())
+    assert manifest["encoder"] == "hashing-test-encoder"
+    assert len(manifest["data_sha256"]) == 64
+    assert (folder / "eval" / "heldout.json").is_file()
+    p = heads.predict("empathy", np.zeros((2, heads.mean.shape[0]), dtype=np.float32))
+    assert ((0 <= p) & (p <= 1)).all()
+
+
+def test_training_is_reproducible(tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    for folder in (first, second):
+        train(models_dir=folder, corpus=corpus_dir(), resources=Resources.blank(models_dir=folder),
+              limit=40)
+    a = BehaviourHeads.load(first / MODEL_NAME)
+    b = BehaviourHeads.load(second / MODEL_NAME)
+    assert np.allclose(a.weights, b.weights)
+    assert a.thresholds == b.thresholds
+
+
+def test_splits_are_by_conversation_and_stable():
+    conversations = list(read_conversations())
+    splits = {c.split for c in conversations}
+    assert splits == {"train", "validation", "test"}
+    assert all(split_of(c.id) == c.split for c in conversations)
