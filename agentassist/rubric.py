@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
@@ -27,7 +27,13 @@ CRITERION_IDS: Final[tuple[str, ...]] = (
     "confirm_solution",
 )
 PHASES: Final = ("opening", "discovery", "resolution", "closing")
-FLAG_KINDS: Final = ("missed", "missed_trigger", "overall_below", "uncertain")
+#: The situations the live coach hints about (``agentassist.coach``); a criterion may
+#: give its own wording for each under ``hints:``, else its ``hint`` is shown.
+HINT_KINDS: Final = ("distress", "confusion", "closed_questions", "overdue", "name_unused",
+                     "unconfirmed")
+FLAG_KINDS: Final = ("missed", "missed_trigger", "overall_below", "uncertain", "not_answered")
+FLAG_KEYS: Final = ("id", "title", "description", "when", "criterion", "trigger", "value",
+                    "margin", "severity")
 RUBRICS_DIR: Final = Path(__file__).parent / "rubrics"
 SIDES: Final = {"agent": AGENT_BEHAVIOURS, "customer": CUSTOMER_BEHAVIOURS}
 
@@ -55,11 +61,16 @@ class Criterion:
     due_by: str | None
     priority: int
     hint: str
+    hints: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def always(self) -> bool:
         """Tell whether the criterion is needed in every answered conversation."""
         return not self.triggers
+
+    def hint_for(self, kind: str) -> str:
+        """Return the hint text for the situation ``kind``, else the criterion's ``hint``."""
+        return self.hints.get(kind, self.hint)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +83,12 @@ class FlagRule:
     trigger: tuple[str, ...]
     value: float
     severity: int
+    title: str = ""  # what a trainer reads in the review queue
+
+    @property
+    def label(self) -> str:
+        """Return the title, or the id in words when the rubric gives none."""
+        return self.title or self.id.replace("_", " ").capitalize()
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +119,10 @@ class Rubric:
             if criterion.id == criterion_id:
                 return criterion
         raise KeyError(criterion_id)
+
+    def flag_rule(self, flag_id: str) -> FlagRule | None:
+        """Return the flag rule ``flag_id``, or None when this rubric has none by that id."""
+        return next((rule for rule in self.flags if rule.id == flag_id), None)
 
 
 def default_rubric_path() -> Path:
@@ -152,6 +173,11 @@ def parse_rubric(data: Any, *, source: str = "rubric") -> Rubric:
         rule for i, raw in enumerate(data.get("flags") or [])
         if (rule := _flag(raw, f"flags[{i}]", seen, problems)) is not None
     ]
+    flag_ids: set[str] = set()
+    for i, rule in enumerate(flags):
+        if rule.id in flag_ids:
+            problems.add(f"flags[{i}].id", f"{rule.id!r} appears more than once")
+        flag_ids.add(rule.id)
     survey = [
         item for i, raw in enumerate(data.get("survey") or [])
         if (item := _survey(raw, f"survey[{i}]", problems)) is not None
@@ -202,7 +228,7 @@ def _criterion(raw: Any, where: str, problems: _Problems) -> Criterion | None:
         problems.add(where, "expected a mapping")
         return None
     known = {"id", "title", "description", "weight", "channels", "needed_when", "done_when",
-             "needed_at", "pass_score", "due_by", "priority", "hint"}
+             "needed_at", "pass_score", "due_by", "priority", "hint", "hints"}
     for key in sorted(set(raw) - known):
         problems.add(f"{where}.{key}", f"unknown key; expected one of {', '.join(sorted(known))}")
     cid = raw.get("id")
@@ -276,6 +302,7 @@ def _criterion(raw: Any, where: str, problems: _Problems) -> Criterion | None:
     if not isinstance(hint, str) or not hint.strip():
         problems.add(f"{where}.hint", "must be a non-empty text (the coach shows it to agents)")
         hint = ""
+    hints = _hints(raw.get("hints"), f"{where}.hints", problems)
     priority = raw.get("priority", 5)
     if not isinstance(priority, int) or priority < 1:
         problems.add(f"{where}.priority", f"must be a whole number >= 1, got {priority!r}")
@@ -287,8 +314,29 @@ def _criterion(raw: Any, where: str, problems: _Problems) -> Criterion | None:
         weight=float(weight), channels=tuple(channels), triggers=triggers, done_by=done_by,
         within_turns=within, full_marks=full_marks, min_behaviours=min_behaviours,
         pass_score=float(pass_score), needed_at_customer=needed_at_customer, due_by=due_by,
-        priority=priority, hint=hint,
+        priority=priority, hint=hint, hints=hints,
     )
+
+
+def _hints(raw: Any, where: str, problems: _Problems) -> dict[str, str]:
+    """Validate the optional ``hints:`` mapping of hint kind to text."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        problems.add(where, f"expected a mapping of hint kind to text "
+                     f"({', '.join(HINT_KINDS)}), got {type(raw).__name__}")
+        return {}
+    hints: dict[str, str] = {}
+    for kind, text in raw.items():
+        if kind not in HINT_KINDS:
+            problems.add(f"{where}.{kind}", f"unknown hint kind {kind!r}; expected one of "
+                         f"{', '.join(HINT_KINDS)}{_suggest(str(kind), HINT_KINDS)}")
+        elif not isinstance(text, str) or not text.strip():
+            problems.add(f"{where}.{kind}", "must be a non-empty text (the coach shows it to "
+                         "agents)")
+        else:
+            hints[kind] = text
+    return hints
 
 
 def _flag(raw: Any, where: str, criteria: set[str], problems: _Problems) -> FlagRule | None:
@@ -311,8 +359,19 @@ def _flag(raw: Any, where: str, criteria: set[str], problems: _Problems) -> Flag
     if not isinstance(value, int | float) or not 0 <= value <= 1:
         problems.add(f"{where}.value", f"must be between 0 and 1, got {value!r}")
         value = default
-    return FlagRule(str(raw["id"]), when, criterion, trigger, float(value),
-                    int(raw.get("severity", 1)))
+    for key in sorted(set(raw) - set(FLAG_KEYS), key=str):
+        problems.add(f"{where}.{key}", f"unknown key; expected one of {', '.join(FLAG_KEYS)}")
+    severity = raw.get("severity", 1)
+    if not isinstance(severity, int) or isinstance(severity, bool) or severity < 1:
+        problems.add(f"{where}.severity", f"must be a whole number >= 1 (higher = review "
+                     f"first; the default rubric uses 1 to 3), got {severity!r}")
+        severity = 1
+    title = raw.get("title", "")
+    if not isinstance(title, str):
+        problems.add(f"{where}.title", f"must be a text, got {title!r}")
+        title = ""
+    return FlagRule(str(raw["id"]), when, criterion, trigger, float(value), int(severity),
+                    title.strip())
 
 
 def _survey(raw: Any, where: str, problems: _Problems) -> SurveyItem | None:

@@ -7,11 +7,12 @@ never counts as missed, and a contact no agent answered is scored ``not_answered
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final, Literal
 
+from agentassist.errors import ConfigError
 from agentassist.evidence import Evidence
 from agentassist.pipeline import TurnAnalysis
 from agentassist.rubric import Criterion, FlagRule, Rubric
@@ -48,6 +49,7 @@ class CriterionResult:
             "score": None if self.score is None else round(self.score, 4),
             "reason": self.reason,
             "evidence": [ev.to_json() for ev in self.evidence],
+            "margin": round(self.margin, 4),
         }
 
 
@@ -109,7 +111,8 @@ def score(transcript: Transcript, analyses: Sequence[TurnAnalysis], rubric: Rubr
     """Score ``transcript`` from its turn analyses against ``rubric``."""
     turns = tuple(
         {"turn": a.index, "speaker": a.role.value,
-         "behaviours": {k: round(v, 4) for k, v in a.confidences.items()}}
+         "behaviours": {k: round(v, 4) for k, v in a.confidences.items()},
+         "present": sorted(a.present)}
         for a in analyses
     )
     common = {
@@ -122,7 +125,7 @@ def score(transcript: Transcript, analyses: Sequence[TurnAnalysis], rubric: Rubr
             CriterionResult(c.id, Status.NOT_ANSWERED, 0.0, "no agent answered this contact")
             for c in rubric.criteria
         )
-        flags = (Flag("not_answered", None, "no agent answered this contact", 3),)
+        flags = _not_answered_flags(rubric)
         return Scorecard(criteria=results, flags=flags, overall=0.0,
                          survey={item.id: False for item in rubric.survey}, **common)
     results = tuple(_judge(c, transcript, analyses) for c in rubric.criteria)
@@ -312,6 +315,8 @@ def _flag(rule: FlagRule, by_id: dict[str, CriterionResult],
         turn = missed[0].evidence[0].turn if missed else None
         return [Flag(rule.id, turn, f"overall score {overall:.2f} is below {rule.value:.2f}",
                      rule.severity)]
+    if rule.when == "not_answered":
+        return []  # raised by score() itself, for contacts no agent answered
     if rule.when == "uncertain":
         unsure = [r for r in results if r.score is not None and abs(r.margin) < rule.value]
         return [
@@ -349,3 +354,90 @@ def _survey(rubric: Rubric, analyses: Sequence[TurnAnalysis],
 def _jsonable(metadata: Any) -> dict[str, Any]:
     return {str(k): v if isinstance(v, str | int | float | bool | None) else str(v)
             for k, v in dict(metadata).items()}
+
+
+def _not_answered_flags(rubric: Rubric) -> tuple[Flag, ...]:
+    """Return the flag for a contact no agent answered (the rubric's rule, else a default)."""
+    rules = [rule for rule in rubric.flags if rule.when == "not_answered"]
+    if not rules:
+        return (Flag("not_answered", None, "no agent answered this contact", 3),)
+    return tuple(Flag(rule.id, None, "no agent answered this contact", rule.severity)
+                 for rule in rules)
+
+
+# -- ordering for review ----------------------------------------------------------------
+
+#: How a review queue can be ordered: worst flags first, or the machine's closest calls first.
+REVIEW_ORDERS: Final = ("severity", "uncertainty")
+ReviewOrder = Literal["severity", "uncertainty"]
+
+
+def flag_severity(scorecard: Scorecard | Mapping[str, Any]) -> int:
+    """Return the highest flag severity of a scorecard (or its JSON); 0 when unflagged.
+
+    Example:
+        >>> flag_severity({"flags": [{"id": "a", "severity": 2}, {"id": "b", "severity": 3}]})
+        3
+        >>> flag_severity({"flags": []})
+        0
+    """
+    if isinstance(scorecard, Scorecard):
+        return max((f.severity for f in scorecard.flags), default=0)
+    return max((int(f.get("severity", 1)) for f in scorecard.get("flags", ())), default=0)
+
+
+def verdict_uncertainty(scorecard: Scorecard | Mapping[str, Any]) -> float:
+    """Return how unsure the machine was: 1 minus the smallest margin of a met/missed verdict.
+
+    A margin is how far the deciding confidence was from its threshold, so 1.0 means a
+    verdict sat exactly on the threshold and 0.0 that every verdict was clear (or that
+    the JSON carries no margins, as scorecards written before margins were added).
+
+    Example:
+        >>> verdict_uncertainty({"criteria": [{"status": "met", "margin": 0.3},
+        ...                                   {"status": "missed", "margin": 0.05},
+        ...                                   {"status": "n/a", "margin": 0.0}]})
+        0.95
+    """
+    if isinstance(scorecard, Scorecard):
+        margins = [r.margin for r in scorecard.criteria
+                   if r.status in (Status.MET, Status.MISSED)]
+    else:
+        margins = [float(c["margin"]) for c in scorecard.get("criteria", ())
+                   if c.get("status") in ("met", "missed") and c.get("margin") is not None]
+    if not margins:
+        return 0.0
+    return round(1.0 - min(1.0, min(abs(m) for m in margins)), 4)
+
+
+def review_key(scorecard: Scorecard | Mapping[str, Any], *,
+               by: ReviewOrder = "severity") -> tuple[float, ...]:
+    """Return a sort key that puts what a trainer should review first, first.
+
+    ``by="severity"``: highest flag severity, then most flags, then the closest call,
+    then the lowest overall score. ``by="uncertainty"``: the machine's closest call first,
+    then severity.
+
+    Example:
+        >>> calm = {"flags": [], "criteria": [], "overall": 0.9}
+        >>> upset = {"flags": [{"id": "unacknowledged_distress", "severity": 3}],
+        ...          "criteria": [], "overall": 0.5}
+        >>> unsure = {"flags": [{"id": "uncertain_verdict", "severity": 1}],
+        ...           "criteria": [{"status": "met", "margin": 0.02}], "overall": 0.8}
+        >>> cards = {"calm": calm, "upset": upset, "unsure": unsure}
+        >>> sorted(cards, key=lambda name: review_key(cards[name]))
+        ['upset', 'unsure', 'calm']
+        >>> sorted(cards, key=lambda name: review_key(cards[name], by="uncertainty"))
+        ['unsure', 'upset', 'calm']
+    """
+    if by not in REVIEW_ORDERS:
+        raise ConfigError(f"review order must be one of {', '.join(REVIEW_ORDERS)}, got {by!r}")
+    severity = flag_severity(scorecard)
+    uncertainty = verdict_uncertainty(scorecard)
+    if isinstance(scorecard, Scorecard):
+        flags, overall = len(scorecard.flags), scorecard.overall
+    else:
+        flags, overall = len(scorecard.get("flags", ())), float(scorecard.get("overall") or 0.0)
+    if by == "uncertainty":
+        return (-uncertainty, -severity, -flags, overall)
+    return (-severity, -flags, -uncertainty, overall)

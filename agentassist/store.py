@@ -37,6 +37,7 @@ def make_engine(url: str | None = None) -> Engine:
     can share the file.
     """
     url = url or default_database_url()
+    _ensure_sqlite_folder(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
@@ -50,6 +51,15 @@ def make_engine(url: str | None = None) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def _ensure_sqlite_folder(url: str) -> None:
+    """Create the folder of an SQLite file URL, so a fresh data folder just works."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker:

@@ -27,7 +27,7 @@ from agentassist.behaviours import (
     QUESTION_BEHAVIOURS,
 )
 from agentassist.corpus import Conversation, labelled_records, read_conversations
-from agentassist.features import describe
+from agentassist.features import CUE_NAMES, describe
 from agentassist.heads import BehaviourHeads
 from agentassist.labelled import LabelledTurn, read_labelled
 from agentassist.pipeline import MODEL_NAME, Pipeline
@@ -37,6 +37,9 @@ from agentassist.window import TurnWindow
 
 logger = logging.getLogger(__name__)
 SEED = 13
+#: Question form is syntax: its heads read only the linguistic cues (and the rule
+#: detectors' outputs), not the sentence vectors, which carry topic and blur form.
+CUES_ONLY: frozenset[str] = frozenset(QUESTION_BEHAVIOURS)
 C_GRID = (0.02, 0.1, 0.5)
 FEEDBACK_WEIGHT = 4.0
 NEAR_DUPLICATE = 0.95
@@ -126,16 +129,24 @@ def _turn_logits(rows: TurnRows, index: list[int], w: np.ndarray, b: float,
     return np.array([float(np.max(((rows.rows[i] - mean) / scale) @ w + b)) for i in index])
 
 
-def _fit(x: np.ndarray, y: np.ndarray, weight: np.ndarray, c: float) -> tuple[np.ndarray, float]:
+def _fit(x: np.ndarray, y: np.ndarray, weight: np.ndarray, c: float,
+         columns: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+    """Fit a logistic head; with ``columns``, on those features only (others weigh 0)."""
     from sklearn.linear_model import LogisticRegression
 
     model = LogisticRegression(C=c, max_iter=3000, random_state=SEED)
-    model.fit(x, y, sample_weight=weight)
-    return model.coef_[0].astype(np.float32), float(model.intercept_[0])
+    if columns is None:
+        model.fit(x, y, sample_weight=weight)
+        return model.coef_[0].astype(np.float32), float(model.intercept_[0])
+    model.fit(x[:, columns], y, sample_weight=weight)
+    full = np.zeros(x.shape[1], dtype=np.float32)
+    full[columns] = model.coef_[0]
+    return full, float(model.intercept_[0])
 
 
 def _mil_fit(rows: TurnRows, index: list[int], behaviour: str, c: float,
-             mean: np.ndarray, scale: np.ndarray) -> tuple[np.ndarray, float]:
+             mean: np.ndarray, scale: np.ndarray,
+             columns: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """Fit a sentence-level head from turn labels (multiple-instance learning).
 
     Round 1 learns from single-sentence turns and every sentence of negative turns;
@@ -156,13 +167,13 @@ def _mil_fit(rows: TurnRows, index: list[int], behaviour: str, c: float,
             ws.append(rows.weights[i])
         else:
             pending.append((i, x))
-    w, b = _fit(np.vstack(xs), np.array(ys), np.array(ws), c)
+    w, b = _fit(np.vstack(xs), np.array(ys), np.array(ws), c, columns)
     for i, x in pending:
         best = int(np.argmax(x @ w + b))
         xs.append(x[best:best + 1])
         ys.append(1)
         ws.append(rows.weights[i])
-    return _fit(np.vstack(xs), np.array(ys), np.array(ws), c)
+    return _fit(np.vstack(xs), np.array(ys), np.array(ws), c, columns)
 
 
 def _platt(logits: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -211,6 +222,7 @@ def fit_heads(train: TurnRows, validation: TurnRows,
     stacked = np.vstack(train.rows)
     mean = stacked.mean(axis=0)
     scale = stacked.std(axis=0) + 1e-3
+    cue_columns = np.arange(stacked.shape[1] - len(CUE_NAMES), stacked.shape[1])
     weights, biases, cal_a, cal_b, thresholds, report = [], [], [], [], {}, {}
     for behaviour in BEHAVIOURS:
         if progress:
@@ -219,8 +231,9 @@ def fit_heads(train: TurnRows, validation: TurnRows,
         vindex = _select(validation, behaviour)
         vy = np.array([validation.labels[i][behaviour] for i in vindex])
         best = None
+        columns = cue_columns if behaviour in CUES_ONLY else None
         for c in C_GRID:
-            w, b = _mil_fit(train, index, behaviour, c, mean, scale)
+            w, b = _mil_fit(train, index, behaviour, c, mean, scale, columns)
             ap = _average_precision(_turn_logits(validation, vindex, w, b, mean, scale), vy)
             if best is None or ap > best[0]:
                 best = (ap, c, w, b)
@@ -235,6 +248,7 @@ def fit_heads(train: TurnRows, validation: TurnRows,
         cal_a.append(a)
         cal_b.append(bb)
         report[behaviour] = {"C": c, "validation_pr_auc": ap, "train_turns": len(index),
+                             "features": "cues" if behaviour in CUES_ONLY else "all",
                              "train_positives": int(sum(train.labels[i][behaviour] for i in index))}
     heads = BehaviourHeads(
         behaviours=list(BEHAVIOURS), mean=mean.astype(np.float32), scale=scale.astype(np.float32),
@@ -354,20 +368,29 @@ def train(*, models_dir: Path, corpus: Path, feedback: Sequence[Path] = (),
     return TrainResult(heads, validation, test, counts)
 
 
-def write_splits(corpus: Path, out_dir: Path) -> dict[str, int]:
-    """Write the corpus as labelled-turn JSONL per split (for ``agentassist evaluate``)."""
+def write_splits(corpus: Path, out_dir: Path, *, encoder: Any = None) -> dict[str, int]:
+    """Write the corpus as labelled-turn JSONL per split (for ``agentassist evaluate``).
+
+    With an ``encoder``, validation and test turns whose vector has cosine >= 0.95 to
+    a training turn are left out (as in training), so held-out figures are not inflated
+    by near-duplicates such as "one moment please".
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
+    records: dict[str, list[dict[str, Any]]] = {name: [] for name in ("train", "validation", "test")}
+    for conv in read_conversations(corpus):
+        records[conv.split].extend(labelled_records(conv))
+    if encoder is not None:
+        base = encoder.encode([r["text"] for r in records["train"]])
+        for name in ("validation", "test"):
+            vectors = encoder.encode([r["text"] for r in records[name]])
+            keep = (vectors @ base.T).max(axis=1) < NEAR_DUPLICATE if len(base) else []
+            records[name] = [r for r, k in zip(records[name], keep, strict=True) if k]
     counts = {}
-    handles = {name: (out_dir / f"{name}.jsonl").open("w", encoding="utf-8") for name in
-               ("train", "validation", "test")}
-    try:
-        for conv in read_conversations(corpus):
-            for record in labelled_records(conv):
-                handles[conv.split].write(json.dumps(record, ensure_ascii=False) + "\n")
-                counts[conv.split] = counts.get(conv.split, 0) + 1
-    finally:
-        for handle in handles.values():
-            handle.close()
+    for name, rows in records.items():
+        with (out_dir / f"{name}.jsonl").open("w", encoding="utf-8") as handle:
+            for record in rows:
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        counts[name] = len(rows)
     return counts
 
 

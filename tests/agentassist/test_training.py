@@ -4,12 +4,13 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from agentassist.corpus import corpus_dir, read_conversations, split_of
 from agentassist.heads import BehaviourHeads
 from agentassist.pipeline import MODEL_NAME
 from agentassist.resources import Resources
-from agentassist.training import train
+from agentassist.training import train, write_splits
 
 TINY = 90
 
@@ -52,3 +53,18 @@ def test_splits_are_by_conversation_and_stable():
     splits = {c.split for c in conversations}
     assert splits == {"train", "validation", "test"}
     assert all(split_of(c.id) == c.split for c in conversations)
+
+
+@pytest.mark.slow
+def test_no_test_turn_has_a_near_duplicate_in_training(tmp_path, real_resources):
+    """Encoder cosine >= 0.95 between a held-out turn and a training turn would inflate figures."""
+    write_splits(corpus_dir(), tmp_path, encoder=real_resources.encoder)
+    train_texts = [json.loads(line)["text"] for line in open(tmp_path / "train.jsonl", encoding="utf-8")]
+    test_texts = [json.loads(line)["text"] for line in open(tmp_path / "test.jsonl", encoding="utf-8")]
+    assert len(test_texts) > 1000
+    encoder = real_resources.encoder
+    similarity = encoder.encode(test_texts) @ encoder.encode(train_texts).T
+    assert float(similarity.max()) < 0.95
+    train_ids = {json.loads(line)["conversation_id"] for line in open(tmp_path / "train.jsonl", encoding="utf-8")}
+    test_ids = {json.loads(line)["conversation_id"] for line in open(tmp_path / "test.jsonl", encoding="utf-8")}
+    assert not train_ids & test_ids
