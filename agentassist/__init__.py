@@ -17,6 +17,7 @@ from agentassist.behaviours import (
     CUSTOMER_BEHAVIOURS,
     behaviours_for,
 )
+from agentassist.coach import Coach, Hint, Phase
 from agentassist.errors import (
     AgentAssistError,
     ConfigError,
@@ -46,14 +47,17 @@ __all__ = [
     "CUSTOMER_BEHAVIOURS",
     "AgentAssistError",
     "Channel",
+    "Coach",
     "ConfigError",
     "Criterion",
     "CriterionResult",
     "DetectorError",
     "Evidence",
+    "Hint",
     "Hit",
     "InputError",
     "ModelNotFoundError",
+    "Phase",
     "Pipeline",
     "Resources",
     "Role",

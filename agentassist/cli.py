@@ -278,7 +278,9 @@ def corpus_command(
         table.add_row(industry, *(str(cells[(industry, c)]) for c in channels))
     out.print(table)
     if output is not None:
-        counts = write_splits(_corpus(), output)
+        from agentassist.resources import Resources
+
+        counts = write_splits(_corpus(), output, encoder=Resources.load().encoder)
         out.print(f"wrote {counts} turns to {output}")
 
 
@@ -286,3 +288,498 @@ def _corpus() -> Path:
     from agentassist.corpus import corpus_dir
 
     return corpus_dir()
+
+
+# -- batch (issue 5) -------------------------------------------------------------------
+
+
+@app.command()
+def batch(
+    inputs: Annotated[
+        list[str], typer.Argument(help="Transcript files, folders or glob patterns (any format).")
+    ],
+    output: Annotated[
+        Path, typer.Option("--out", help="Results file: .jsonl, .csv or .parquet.")
+    ],
+    engine: Annotated[
+        str, typer.Option("--engine", help="Where to score: local (this process), dask or ray.")
+    ] = "local",
+    rubric: Annotated[Path | None, typer.Option("--rubric", help="A rubric YAML file.")] = None,
+    input_format: FormatOption = None,
+    speaker: SpeakerOption = None,
+    method: MethodOption = "auto",
+    database: Annotated[
+        str | None,
+        typer.Option("--database", help="SQLAlchemy URL (default: AGENTASSIST_DATABASE_URL "
+                     "or an SQLite file in your data folder)."),
+    ] = None,
+    job: Annotated[
+        str | None,
+        typer.Option("--job", help="Job name (default: derived from inputs and rubric, so the "
+                     "same command resumes the same job)."),
+    ] = None,
+    on_error: Annotated[
+        str, typer.Option("--on-error", help="collect: record failures and go on; raise: stop.")
+    ] = "collect",
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Dask/Ray worker processes (default: cores).")
+    ] = None,
+    address: Annotated[
+        str | None,
+        typer.Option("--address", help="Scheduler of an existing Dask or Ray cluster."),
+    ] = None,
+    chunk_turns: Annotated[
+        int, typer.Option("--chunk-turns", help="Turns scored (and stored) together.")
+    ] = 1024,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Read files with failures again.")
+    ] = False,
+) -> None:
+    """Score many transcripts into the database (resumable) and write a results file."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from agentassist.batch import export_job, run_batch
+    from agentassist.export import check_results_path
+    from agentassist.jobs import JobStore
+    from agentassist.store import default_database_url
+
+    check_results_path(output)
+    if on_error not in ("collect", "raise"):
+        raise ConfigError(f"--on-error must be 'collect' or 'raise', got {on_error!r}")
+    roles = parse_speakers(speaker)
+    url = database or default_database_url()
+    store = JobStore.from_url(url)
+    columns = (
+        TextColumn("[bold]scoring"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("left"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err, transient=False) as bar:
+        task = bar.add_task("scoring", total=None, rate="")
+
+        def show(p: Any) -> None:
+            rate = (f"{p.scored / p.elapsed:.1f} transcripts/s, {p.turns_per_second:.0f} turns/s"
+                    if p.elapsed > 0 else "")
+            bar.update(task, total=p.total, completed=p.done,
+                       rate=rate + (f", {p.failed} failed" if p.failed else ""))
+
+        summary = run_batch(
+            inputs, store=store, job=job, rubric=rubric, input_format=input_format,
+            speaker_roles=roles, method=method, engine=engine, address=address,
+            workers=workers, on_error=on_error, progress=show,  # type: ignore[arg-type]
+            chunk_turns=chunk_turns, retry_failed=retry_failed,
+        )
+    rows = export_job(store, summary.job.id, output)
+    info = summary.job
+    err.print(Text(
+        f"job {info.name!r}: {summary.scored} scored now, {summary.skipped} already stored, "
+        f"{info.failed} failed ({summary.turns_per_second:.0f} turns/s); "
+        f"wrote {rows} rows to {output}"))
+    if info.failed:
+        for failure in summary.failures[:20]:
+            where = "" if failure.message.startswith(failure.source) else f"{failure.source}: "
+            err.print(Text(f"  failed: {where}{failure.message}", style="red"))
+        if info.failed > 20:
+            err.print(f"  ... and {info.failed - 20} more (GET /v1/jobs/{info.id}/failures "
+                      "in the service lists them all)")
+        raise typer.Exit(1)
+
+
+# -- live service: serve and replay (issue 4) -------------------------------------------
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option("--host", help="Address to listen on "
+                                             "(default: AGENTASSIST_HOST or 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="Port (default: AGENTASSIST_PORT "
+                                             "or 8000).")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", help="Worker processes, each with "
+                                                "its own models (default: AGENTASSIST_WORKERS "
+                                                "or 1).")] = None,
+) -> None:
+    """Run the service: REST scoring, the live WebSocket, the hint panel (/panel), /docs."""
+    import uvicorn
+
+    from service.settings import get_settings
+
+    settings = get_settings()
+    uvicorn.run(
+        "service.main:app",
+        host=host or settings.host,
+        port=settings.port if port is None else port,
+        workers=workers or settings.workers,
+        log_level=settings.log_level,
+    )
+
+
+@app.command()
+def replay(
+    file: Annotated[Path, typer.Argument(help="A transcript file (any supported format).")],
+    url: Annotated[str, typer.Option("--url", help="The live WebSocket of a running service.")
+                   ] = "ws://127.0.0.1:8000/v1/live",
+    speed: Annotated[float, typer.Option("--speed", help="Play X times faster than the real "
+                                         "gaps between turns (2 = twice as fast).")] = 1.0,
+    pace: Annotated[float, typer.Option("--pace", help="Seconds between turns when the "
+                                        "transcript has no times (chat, e-mail).")] = 1.5,
+    input_format: FormatOption = None,
+    speaker: SpeakerOption = None,
+) -> None:
+    """Play a transcript into the live service turn by turn, printing hints as they arrive."""
+    from agentassist.readers import read_transcripts
+    from service.replay import replay as play
+
+    roles = parse_speakers(speaker)
+    for transcript in read_transcripts(file, format=input_format, speaker_roles=roles):
+        out.print(Text(f"{transcript.id}  ({transcript.channel}, {len(transcript.turns)} turns) "
+                       f"-> {url}", style="bold"))
+        result = play(transcript, url, speed=speed, pace=pace, on_turn=_print_replayed_turn)
+        if result.skipped:
+            out.print(Text(f"  {result.skipped} system turn(s) not sent (the live protocol "
+                           "takes agent and customer turns)", style="dim"))
+        _print_replay_summary(result)
+
+
+def _print_replayed_turn(replayed: Any) -> None:
+    turn = replayed.turn
+    when = f"{int(turn.start // 60):02d}:{int(turn.start % 60):02d}" if turn.start is not None \
+        else f"#{replayed.index:>3}"
+    line = Text(f"[{when}] ")
+    line.append(f"{turn.role.value:<9}", style="cyan" if turn.role.value == "agent" else "green")
+    line.append(turn.text if len(turn.text) <= 100 else turn.text[:99] + "\u2026")
+    out.print(line)
+    for detail in replayed.errors:
+        out.print(Text(f"        error: {detail}", style="red"))
+    for hint in (replayed.analysis or {}).get("hints", []):
+        out.print(Text(f"        \u25b6 hint {hint['criterion']} ({hint['kind']}): {hint['text']}",
+                       style="bold yellow"))
+
+
+def _print_replay_summary(result: Any) -> None:
+    scorecard = result.scorecard
+    hints = sum(len((t.analysis or {}).get("hints", [])) for t in result.turns)
+    latencies = sorted(t.latency for t in result.turns if t.analysis is not None)
+    if latencies:
+        p50 = latencies[len(latencies) // 2] * 1000
+        out.print(Text(f"  {hints} hint(s) in {len(result.turns)} turns; analysis latency "
+                       f"p50 {p50:.0f} ms, max {latencies[-1] * 1000:.0f} ms", style="dim"))
+    if scorecard is None:
+        err.print("no scorecard came back")
+        raise typer.Exit(1)
+    out.print(Text(f"scorecard {scorecard['transcript_id']}: overall {scorecard['overall']:.2f}",
+                   style="bold"))
+    for criterion in scorecard["criteria"]:
+        value = "-" if criterion["score"] is None else f"{criterion['score']:.2f}"
+        line = Text(f"  {criterion['id']:<22}")
+        line.append(f"{criterion['status']:<13}", style=STATUS_STYLE.get(criterion["status"], ""))
+        line.append(value)
+        out.print(line)
+    for flag in scorecard.get("flags", []):
+        where = f"turn {flag['turn']}" if flag["turn"] is not None else "conversation"
+        out.print(Text(f"  flag {flag['id']} ({where})", style="yellow"))
+    out.print()
+
+
+# -- trainer review: users, review-import, export-feedback, agreement ---------------------------
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option("--database-url", help="SQLAlchemy URL of the review database (default: "
+                 "AGENTASSIST_DATABASE_URL, else an SQLite file in the user's data folder)."),
+]
+user_app = typer.Typer(help="Manage who may use the review pages and API (no default user).",
+                       no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+def _review_store(url: str | None) -> Any:
+    from agentassist.reviews import ReviewStore
+
+    return ReviewStore.from_url(url)
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        line = sys.stdin.readline()
+        if not line.strip():
+            raise ConfigError("--password-stdin: standard input was empty; pipe the password "
+                              "in, e.g. `printf '%s\\n' \"$PW\" | agentassist user add ...`")
+        return line.rstrip("\r\n")
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="The user's sign-in name.")],
+    role: Annotated[str, typer.Option("--role", help="trainer, qa_lead or agent.")],
+    agent_id: Annotated[
+        str | None,
+        typer.Option("--agent-id", help="Agents: the agent id their conversations carry "
+                     "(metadata 'agent'; default: NAME)."),
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Add a user; the password is prompted for (or read with --password-stdin)."""
+    from agentassist.auth import check_password, check_role
+
+    check_role(role)
+    password = _read_password(password_stdin)
+    check_password(password)
+    store = _review_store(database_url)
+    try:
+        store.add_user(name, role, password, agent_id=agent_id)
+    finally:
+        store.close()
+    err.print(f"added {role} {name!r}")
+
+
+@user_app.command("password")
+def user_password(
+    name: Annotated[str, typer.Argument(help="The user's sign-in name.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Change a user's password (and sign them out of the pages)."""
+    password = _read_password(password_stdin)
+    store = _review_store(database_url)
+    try:
+        store.set_password(name, password)
+    finally:
+        store.close()
+    err.print(f"changed the password of {name!r}")
+
+
+@user_app.command("token")
+def user_token(
+    name: Annotated[str, typer.Argument(help="The user's sign-in name.")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """Print a new API token for NAME (shown once; send it as 'Authorization: Bearer ...')."""
+    store = _review_store(database_url)
+    try:
+        token = store.issue_token(name)
+    finally:
+        store.close()
+    sys.stdout.write(token + "\n")
+    err.print("keep this token secret; it is not shown again "
+              f"('agentassist user revoke-tokens {name}' withdraws it)")
+
+
+@user_app.command("revoke-tokens")
+def user_revoke_tokens(
+    name: Annotated[str, typer.Argument(help="The user's sign-in name.")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """Withdraw every API token of NAME."""
+    store = _review_store(database_url)
+    try:
+        count = store.revoke_tokens(name)
+    finally:
+        store.close()
+    err.print(f"revoked {count} token(s) of {name!r}")
+
+
+@user_app.command("list")
+def user_list(database_url: DatabaseOption = None) -> None:
+    """List the users and their roles."""
+    store = _review_store(database_url)
+    try:
+        users = store.users()
+    finally:
+        store.close()
+    table = Table(title=f"{len(users)} user(s)")
+    for column in ("name", "role", "agent id", "created"):
+        table.add_column(column)
+    for user in users:
+        table.add_row(user.name, user.role, user.agent_id or "",
+                      user.created_at.strftime("%Y-%m-%d %H:%M"))
+    out.print(table)
+
+
+@app.command("review-import")
+def review_import(
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="Transcript files to score and queue.")
+    ] = None,
+    job: Annotated[
+        str | None, typer.Option("--job", help="Queue a stored batch job's results instead.")
+    ] = None,
+    include_unflagged: Annotated[
+        bool, typer.Option("--all", help="Queue unflagged conversations too.")
+    ] = False,
+    source: Annotated[
+        str | None, typer.Option("--source", help="A label for this import (default: the file).")
+    ] = None,
+    rubric: Annotated[Path | None, typer.Option("--rubric", help="A rubric YAML file.")] = None,
+    input_format: FormatOption = None,
+    speaker: SpeakerOption = None,
+    method: MethodOption = "auto",
+    database_url: DatabaseOption = None,
+) -> None:
+    """Score transcripts and put the flagged ones into the trainers' review queue."""
+    from agentassist.readers import read_transcripts
+    from agentassist.reviews import import_batch_job
+    from agentassist.rubric import load_rubric
+    from agentassist.scoring import score as score_transcript
+
+    if not files and job is None:
+        raise ConfigError("review-import: give transcript FILES to score, or --job NAME to "
+                          "queue a stored batch job's results")
+    store = _review_store(database_url)
+    added = already = unflagged = failed = 0
+    try:
+        if job is not None:
+            result = import_batch_job(store, int(job) if job.isdigit() else job,
+                                      include_unflagged=include_unflagged)
+            added, already, unflagged = len(result.added), result.already_queued, result.unflagged
+        if files:
+            checklist = load_rubric(rubric)
+            roles = parse_speakers(speaker)
+            pipeline = build_pipeline(method)
+            for path in files:
+                try:
+                    pairs = [(t, score_transcript(t, pipeline.analyse(t), checklist))
+                             for t in read_transcripts(path, format=input_format,
+                                                       speaker_roles=roles)]
+                    result = store.import_scorecards(pairs, source=source or str(path),
+                                                     include_unflagged=include_unflagged)
+                except AgentAssistError as exc:
+                    failed += 1
+                    err.print(Text(f"error: {exc}"))
+                    continue
+                added += len(result.added)
+                already += result.already_queued
+                unflagged += result.unflagged
+    finally:
+        store.close()
+    hint = "" if include_unflagged else " (--all queues them)"
+    err.print(f"queued {added} conversation(s) for review; {already} already queued, "
+              f"{unflagged} unflagged not queued{hint}")
+    if failed:
+        err.print(f"{failed} file(s) could not be read")
+        raise typer.Exit(1)
+
+
+@app.command("export-feedback")
+def export_feedback(
+    output: Annotated[Path, typer.Option("--out", help="Where to write the labelled-turn JSONL.")],
+    source: Annotated[
+        str | None, typer.Option("--source", help="Only conversations imported with this label.")
+    ] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Write the trainers' turn-level corrections as labelled-turn JSONL (for train --feedback)."""
+    from agentassist.labelled import write_record
+
+    store = _review_store(database_url)
+    turns = labels = changed = 0
+    try:
+        with output.open("w", encoding="utf-8") as handle:
+            for record in store.feedback_records(source=source):
+                write_record(handle, record)
+                turns += 1
+                labels += len(record["labels"])
+                changed += sum(record["machine"][b] != v for b, v in record["labels"].items())
+    finally:
+        store.close()
+    err.print(f"wrote {turns} turn(s) with {labels} trainer decision(s) ({changed} correcting "
+              f"the machine, {labels - changed} confirming it) -> {output}")
+
+
+@app.command("agreement")
+def agreement(
+    output: Annotated[
+        Path | None, typer.Option("--out", help="Write the report: .json, or .md for Markdown.")
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option("--source", help="Only conversations imported with this label.")
+    ] = None,
+    rescore: Annotated[
+        bool, typer.Option("--rescore", help="Re-analyse the reviewed conversations with the "
+                           "current models instead of using the decisions trainers saw.")
+    ] = False,
+    method: MethodOption = "auto",
+    database_url: DatabaseOption = None,
+) -> None:
+    """Report how far the machine agrees with the trainers, per criterion and behaviour."""
+    from evaluation.agreement import agreement_report
+
+    store = _review_store(database_url)
+    try:
+        report = agreement_report(store, source=source,
+                                  pipeline=build_pipeline(method) if rescore else None)
+    finally:
+        store.close()
+    for title, rows, columns in (
+        ("criteria (verdict overrides)", report.criteria,
+         ("n", "agreed", "overruled", "agreement", "kappa")),
+        ("behaviours (turn corrections)", report.behaviours,
+         ("n", "agreed", "agreement", "kappa", "tp", "fp", "fn", "tn")),
+    ):
+        table = Table(title=f"agreement with trainers: {title}; machine {report.machine}")
+        table.add_column("name")
+        for column in columns:
+            table.add_column(column, justify="right")
+        for name, m in rows.items():
+            table.add_row(name, *(f"{m[c]:.3f}" if c in ("agreement", "kappa") else f"{m[c]:.0f}"
+                                  for c in columns))
+        out.print(table if rows else Text(f"no {title} reviewed yet", style="dim"))
+    if output is not None:
+        report.write(output)
+        err.print(f"wrote {output}")
+
+
+# -- report (issue 5) ------------------------------------------------------------------
+
+
+@app.command()
+def report(
+    results: Annotated[
+        Path, typer.Argument(help="A results file of 'agentassist batch' (.jsonl/.csv/.parquet).")
+    ],
+    output: Annotated[
+        Path | None, typer.Option("--out", help="Write the HTML report here (one file).")
+    ] = None,
+    by: Annotated[
+        str, typer.Option("--by", help="Group by agent, team, channel, month, participant "
+                          "or industry.")
+    ] = "channel",
+    xlsx: Annotated[
+        Path | None, typer.Option("--xlsx", help="Also write the tables to this XLSX workbook.")
+    ] = None,
+    csv_folder: Annotated[
+        Path | None, typer.Option("--csv", help="Also write the tables as CSV files here.")
+    ] = None,
+    title: Annotated[str | None, typer.Option("--title", help="The report's title.")] = None,
+) -> None:
+    """Write a QA report: share tables, pass rates, score spread, trend, worst calls."""
+    from agentassist.export import write_tables_csv, write_tables_xlsx
+    from agentassist.reports import build_report, read_results, render_html, report_tables
+
+    if output is None and xlsx is None and csv_folder is None:
+        raise ConfigError("nothing to write: pass --out report.html, --xlsx FILE or --csv FOLDER")
+    built = build_report(read_results(results), by=by,
+                         title=title or f"QA report: {results.name}")
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(render_html(built), encoding="utf-8")
+        err.print(f"wrote {output} ({built.contacts} contacts by {by})")
+    tables = report_tables(built)
+    if xlsx is not None:
+        write_tables_xlsx(tables, xlsx)
+        err.print(f"wrote {xlsx} ({len(tables)} sheets)")
+    if csv_folder is not None:
+        paths = write_tables_csv(tables, csv_folder)
+        err.print(f"wrote {len(paths)} CSV tables to {csv_folder}")

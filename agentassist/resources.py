@@ -67,7 +67,6 @@ class SentenceTransformerEncoder:
             ) from None
         import torch
         from sentence_transformers import SentenceTransformer
-
         from transformers.utils import logging as transformers_logging
 
         transformers_logging.disable_progress_bar()
@@ -222,7 +221,7 @@ class HashingEncoder:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for row, text in enumerate(texts):
             tokens = _TOKEN.findall(text.lower())
-            for gram in tokens + [a + " " + b for a, b in zip(tokens, tokens[1:])]:
+            for gram in tokens + [a + " " + b for a, b in zip(tokens, tokens[1:], strict=False)]:
                 digest = hashlib.blake2b(gram.encode(), digest_size=4).digest()
                 bucket = int.from_bytes(digest, "little")
                 out[row, bucket % self.dimension] += 1.0 if bucket & 1 << 31 else -1.0

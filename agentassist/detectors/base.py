@@ -44,7 +44,7 @@ class Cue:
 
 
 def cue(pattern: str, confidence: float, reason: str) -> Cue:
-    """Compile a case-insensitive cue; ``\\b`` word boundaries are the caller's to add."""
+    r"""Compile a case-insensitive cue; ``\b`` word boundaries are the caller's to add."""
     return Cue(re.compile(pattern, re.IGNORECASE), confidence, reason)
 
 

@@ -1,0 +1,1 @@
+"""Packaged rubrics (YAML); ``default.yaml`` is the six-point checklist."""
