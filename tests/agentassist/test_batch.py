@@ -222,9 +222,9 @@ def test_results_files_have_one_row_per_transcript(
     assert export_job(store, summary.job.id, out) == 31
     rows = _read(out)
     assert len(rows) == 31
-    row = rows[0]
+    # Rows come in source order, and the sources' folders differ from machine to machine.
+    row = next(r for r in rows if str(r["source"]).endswith("calls.jsonl"))
     if suffix == ".jsonl":
-        assert row["source"].endswith("calls.jsonl")
         assert "criteria" in row
         assert "turns" in row
         return

@@ -60,14 +60,20 @@ def test_no_test_turn_has_a_near_duplicate_in_training(tmp_path, real_resources)
     """Encoder cosine >= 0.95 between a held-out turn and a training turn would inflate figures."""
     encoder = _Memo(real_resources.encoder)  # the check re-reads the same texts: encode once
     write_splits(corpus_dir(), tmp_path, encoder=encoder)
-    train_texts = [json.loads(line)["text"] for line in open(tmp_path / "train.jsonl", encoding="utf-8")]
-    test_texts = [json.loads(line)["text"] for line in open(tmp_path / "test.jsonl", encoding="utf-8")]
+    train = _records(tmp_path / "train.jsonl")
+    test = _records(tmp_path / "test.jsonl")
+    train_texts = [r["text"] for r in train]
+    test_texts = [r["text"] for r in test]
     assert len(test_texts) > 1000
     similarity = encoder.encode(test_texts) @ encoder.encode(train_texts).T
     assert float(similarity.max()) < 0.95
-    train_ids = {json.loads(line)["conversation_id"] for line in open(tmp_path / "train.jsonl", encoding="utf-8")}
-    test_ids = {json.loads(line)["conversation_id"] for line in open(tmp_path / "test.jsonl", encoding="utf-8")}
+    train_ids = {r["conversation_id"] for r in train}
+    test_ids = {r["conversation_id"] for r in test}
     assert not train_ids & test_ids
+
+
+def _records(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
 class _Memo:
