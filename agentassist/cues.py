@@ -64,6 +64,29 @@ TAG_QUESTION: Final = re.compile(
     r"wasn't it|doesn't it|can't you|won't it|haven't you|have you|did you|do you|is that right|"
     r"is that correct|innit|eh|huh)\s*\??$"
 )
+#: Tags that turn a statement into a question even without a question mark (speech).
+SPOKEN_TAG: Final = re.compile(
+    r"(?:\b(?:isn't it|aren't you|aren't they|don't you|didn't you|doesn't it|wasn't it|"
+    r"weren't you|haven't you|hasn't it|won't you|can't you|couldn't you|innit|"
+    r"is that right|is that correct|am i right|yeah no)"
+    r"|(?<!that's )(?<!thats )(?<!all )(?<!that is )(?<!turn )(?<!go )(?<!just )(?<!about )"
+    r"(?<!exactly )(?<!quite )\b(?:right|huh|eh))\s*[?.!]*$"
+)
+#: "… or" left open: an either/or question cut off in speech ("is it the blue one or").
+TRAILING_OR: Final = re.compile(
+    r"\bor(?: (?:not|what|no))?\s*[,?.…-]*\s*$"
+)
+_OR_ENDINGS_NOT_QUESTION: Final = re.compile(
+    r"\bor (?:something|whatever|so|anything|other|two|three|less|more|else)\s*[,?.…-]*\s*$"
+)
+YOU_WORDS: Final = frozenset({"you", "you're", "you've", "you'd", "you'll", "your", "ya", "u",
+                              "youre", "youve"})
+OPINION: Final = re.compile(
+    r"\b(?:what do you think|what did you think|how do you feel|how did you feel|"
+    r"how about you|what about you|how about yourself|what about yourself|"
+    r"what's your (?:take|view|opinion|feeling)|how do you find|how did you find|"
+    r"what do you reckon|how are you finding)\b"
+)
 SECOND_PERSON: Final = re.compile(r"\b(you|your|yours|yourself|you're|you've|you'd|you'll|u|ur)\b")
 FIRST_PERSON: Final = re.compile(r"\b(i|i'm|i've|i'd|i'll|me|my|mine|we|we're|we'll|our|us)\b")
 WORD: Final = re.compile(r"[a-z0-9']+")
@@ -108,6 +131,15 @@ class QuestionForm:
     wh_first: bool
     aux_first: bool
     tag: bool
+    #: statement word order with "you" first, as declarative questions have ("so you've
+    #: cut down then"); a cue for the heads, not a question on its own
+    you_first: bool = False
+    #: ends in a bare "or" (an either/or question cut off in speech)
+    trailing_or: bool = False
+    #: ends in a spoken tag ("…, right", "…, isn't it", "… huh"), with or without a mark
+    spoken_tag: bool = False
+    #: asks for an opinion or feeling ("what do you think", "how about you")
+    opinion: bool = False
 
 
 def question_form(text: str) -> QuestionForm:
@@ -133,37 +165,50 @@ def question_form(text: str) -> QuestionForm:
     aux_first = first in AUX_WORDS and second in SUBJECTS
     tag = mark and bool(TAG_QUESTION.search(stripped.lower())) and not wh_first and not aux_first
     open_starter = joined.startswith(OPEN_STARTERS)
+    lowered = stripped.lower().replace("\u2019", "'")
+    extra = {
+        "you_first": first in YOU_WORDS and second not in {"know", "see"},
+        "trailing_or": len(tokens) >= 3 and bool(TRAILING_OR.search(lowered))
+        and not _OR_ENDINGS_NOT_QUESTION.search(lowered),
+        "spoken_tag": len(tokens) >= 3 and bool(SPOKEN_TAG.search(lowered)),
+        "opinion": bool(OPINION.search(" ".join(words(lowered)))),
+    }
+
+    def form(kind: str, reason: str) -> QuestionForm:
+        return QuestionForm(kind, reason, mark, wh_first, aux_first, tag, **extra)
+
     if not (mark or aux_first or wh_first or open_starter):
-        return QuestionForm("", "", mark, wh_first, aux_first, tag)
+        if extra["opinion"]:
+            return form("open", "asks for an opinion or feeling")
+        if extra["trailing_or"]:
+            return form("closed", "either/or question left open (\"… or\")")
+        if extra["spoken_tag"]:
+            return form("closed", "tag question (spoken, no question mark)")
+        return form("", "")
     if wh_first and not mark and not _wh_question_syntax(tokens):
         # "what a day", "when it arrives I'll call": wh-word but no question
-        return QuestionForm("", "", mark, wh_first, aux_first, tag)
+        return form("", "")
     if open_starter and not CLOSED_IN_OPEN_CLOTHING.match(joined):
-        return QuestionForm("open", f"invites an elaborated answer ({joined[:24]!r}…)",
-                            mark, wh_first, aux_first, tag)
+        return form("open", f"invites an elaborated answer ({joined[:24]!r}…)")
     if CLOSED_IN_OPEN_CLOTHING.match(joined):
-        return QuestionForm("closed", "asks for a yes/no or one fact despite its polite form",
-                            mark, wh_first, aux_first, tag)
+        return form("closed", "asks for a yes/no or one fact despite its polite form")
     if wh_first:
         if SINGLE_FACT.match(joined):
-            return QuestionForm("closed", f"wh-question for one fact ({first!r})",
-                                mark, wh_first, aux_first, tag)
-        return QuestionForm("open", f"question opens with {first!r}", mark, wh_first, aux_first, tag)
+            return form("closed", f"wh-question for one fact ({first!r})")
+        return form("open", f"question opens with {first!r}")
     if aux_first:
         if " or " in f" {joined} ":
-            return QuestionForm("closed", "either/or question", mark, wh_first, aux_first, tag)
-        return QuestionForm("closed", f"yes/no question (opens with {first!r})",
-                            mark, wh_first, aux_first, tag)
+            return form("closed", "either/or question")
+        return form("closed", f"yes/no question (opens with {first!r})")
     if mark:
         if tokens[:2] in (["you", "know"], ["do", "you"], ["did", "you"]):
-            return QuestionForm("closed", "yes/no question (\"you know …?\")",
-                                mark, wh_first, aux_first, tag)
+            return form("closed", "yes/no question (\"you know …?\")")
         inner = _embedded_wh(tokens)
         if inner:
-            return QuestionForm(inner, "wh-question after a lead-in", mark, wh_first, aux_first, tag)
+            return form(inner, "wh-question after a lead-in")
         why = "tag question" if tag else "declarative question"
-        return QuestionForm("closed", why, mark, wh_first, aux_first, tag)
-    return QuestionForm("", "", mark, wh_first, aux_first, tag)
+        return form("closed", why)
+    return form("", "")
 
 
 def _wh_question_syntax(tokens: list[str]) -> bool:

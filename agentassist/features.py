@@ -14,7 +14,14 @@ from typing import Any, Final
 import numpy as np
 
 from agentassist.behaviours import AGENT_BEHAVIOURS, CUSTOMER_BEHAVIOURS, QUESTION_BEHAVIOURS
-from agentassist.cues import FIRST_PERSON, SECOND_PERSON, question_form, words
+from agentassist.cues import (
+    FIRST_PERSON,
+    SECOND_PERSON,
+    WH_WORDS,
+    content_words,
+    question_form,
+    words,
+)
 from agentassist.evidence import Hit
 from agentassist.transcript import Role
 from agentassist.window import TurnWindow
@@ -25,6 +32,7 @@ CUE_NAMES: Final[tuple[str, ...]] = (
     "first_sentence", "last_sentence", "position", "log_words", "second_person",
     "first_person", "exclamation", "has_digit", "log_turn_index", "agent_turns_before",
     "is_agent", "prev_negative", "prev_question", "prev_overlap", "turn_sentences",
+    "you_first", "trailing_or", "spoken_tag", "opinion", "wh_within",
 ) + tuple(f"rule_{name}" for name in RULE_BEHAVIOURS)
 _PREV_NEGATIVE = re.compile(
     r"\b(frustrat|annoy|angry|furious|upset|worr|anxious|stress|disappoint|scared|afraid|"
@@ -56,7 +64,7 @@ def sentence_features(
     prev_text = previous.text.lower() if previous is not None else ""
     prev_words = {w for w in words(prev_text) if w not in _STOP}
     agent_before = sum(t.role is Role.AGENT for t in window.history)
-    offset = 21
+    offset = len(CUE_NAMES) - len(RULE_BEHAVIOURS)
     for row, sent in enumerate(window.sentences):
         form = question_form(sent.text)
         lowered = sent.text.lower()
@@ -72,6 +80,8 @@ def sentence_features(
             math.log1p(window.index) / 4.0, min(agent_before, 3) / 3.0,
             window.turn.role is Role.AGENT, bool(_PREV_NEGATIVE.search(prev_text)),
             "?" in prev_text, min(overlap, 2.0) / 2.0, math.log1p(n) / 3.0,
+            form.you_first, form.trailing_or, form.spoken_tag, form.opinion,
+            any(w in WH_WORDS for w in content_words(lowered)[:4]),
         )
     for column, name in enumerate(RULE_BEHAVIOURS, start=offset):
         for hit in (rule_hits or {}).get(name, ()):

@@ -22,6 +22,9 @@ from tests.samples import ANYTHING_ELSE, ONE_FACT, OPEN, YES_NO
         (ANYTHING_ELSE, []),
         ("Right. And why do you think the app logged you out?",
          ["And why do you think the app logged you out?"]),
+        ("and how about you", ["and how about you"]),                  # opinion, no mark
+        ("so what do you think", ["so what do you think"]),
+        ("I don't know what you think about it", []),                 # embedded, statement
     ],
 )
 def test_open_question_syntax(blank_resources, text, quotes):
@@ -41,6 +44,14 @@ def test_open_question_syntax(blank_resources, text, quotes):
         (ANYTHING_ELSE, [ANYTHING_ELSE]),
         (OPEN, []),
         ("I'll send it today.", []),
+        # speech: no question mark, no inversion
+        ("you're coming by car right", ["you're coming by car right"]),    # spoken tag
+        ("it's the bigger room isn't it", ["it's the bigger room isn't it"]),
+        ("so was it the weekend or", ["so was it the weekend or"]),        # cut-off either/or
+        ("you have a garden or,", ["you have a garden or,"]),
+        ("yeah that's right", []),                                      # near miss: agreement
+        ("then turn right", []),                                         # near miss: direction
+        ("we'll probably get a taxi or something", []),                 # near miss: "or something"
     ],
 )
 def test_closed_question_syntax(blank_resources, text, quotes):
