@@ -33,10 +33,12 @@ from agentassist.features import CUE_NAMES, describe
 from agentassist.finetune import (
     ENCODER_FILE,
     ENCODER_FOLDER,
-    EPOCHS as FINETUNE_EPOCHS,
     TrainingTurn,
     finetune,
     targets_for,
+)
+from agentassist.finetune import (
+    EPOCHS as FINETUNE_EPOCHS,
 )
 from agentassist.heads import BehaviourHeads
 from agentassist.labelled import LabelledTurn, read_labelled
@@ -315,7 +317,7 @@ def training_turns(nlp: Any, conversations: Sequence[Conversation],
     for fb in feedback:
         items.append((fb.turn.text, fb.turn.role.value, dict(fb.labels), FEEDBACK_WEIGHT))
     out = []
-    for (text, role, labels, weight), doc in zip(
+    for (_text, role, labels, weight), doc in zip(
             items, nlp.pipe((i[0] for i in items), batch_size=256), strict=True):
         sentences = tuple(s.text for s in split_sentences(doc))
         targets = targets_for(labels, sides_for, role)

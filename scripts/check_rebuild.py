@@ -37,7 +37,8 @@ PROBES = ["that sounds really stressful", "what's your postcode?",
 def compare(committed: Path, rebuilt: Path) -> list[tuple[str, bool, str]]:
     """Return (artefact, same?, detail) rows for the committed and rebuilt model folders."""
     rows = []
-    a, b = BehaviourHeads.load(committed / MODEL_NAME), BehaviourHeads.load(rebuilt / MODEL_NAME)
+    a = BehaviourHeads.load(committed / MODEL_NAME)
+    b = BehaviourHeads.load(rebuilt / MODEL_NAME)
     gap = float(np.max(np.abs(a.weights - b.weights))) if a.weights.shape == b.weights.shape \
         else float("inf")
     rows.append(("heads.safetensors", gap < 1e-5, f"max weight difference {gap:.2e}"))
@@ -50,7 +51,9 @@ def compare(committed: Path, rebuilt: Path) -> list[tuple[str, bool, str]]:
         gap = float(np.max(np.abs(va - vb)))
         rows.append(("encoder/model.int8.onnx", gap < 1e-5, f"max vector difference {gap:.2e}"))
     else:
-        rows.append(("encoder/model.int8.onnx", tuned_a == tuned_b, "present in one only"))
+        both_absent = tuned_a is None and tuned_b is None
+        detail = "absent in both (published encoder)" if both_absent else "present in one only"
+        rows.append(("encoder/model.int8.onnx", both_absent, detail))
     ha = json.loads((committed / MODEL_NAME / "eval" / "heldout.json").read_text())["test"]
     hb = json.loads((rebuilt / MODEL_NAME / "eval" / "heldout.json").read_text())["test"]
     macro_a = sum(m["f1"] for m in ha.values()) / len(ha)
@@ -61,6 +64,7 @@ def compare(committed: Path, rebuilt: Path) -> list[tuple[str, bool, str]]:
 
 
 def main() -> int:
+    """Rebuild, time and compare; return 0 when identical and within budget."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", type=Path, help="write the rebuilt models here")
     parser.add_argument("--threads", type=int, default=2)
