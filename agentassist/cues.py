@@ -140,6 +140,8 @@ class QuestionForm:
     spoken_tag: bool = False
     #: asks for an opinion or feeling ("what do you think", "how about you")
     opinion: bool = False
+    #: a wh-word among the first four words after fillers ("and so what happened then")
+    wh_within: bool = False
 
 
 def question_form(text: str) -> QuestionForm:
@@ -172,6 +174,7 @@ def question_form(text: str) -> QuestionForm:
         and not _OR_ENDINGS_NOT_QUESTION.search(lowered),
         "spoken_tag": len(tokens) >= 3 and bool(SPOKEN_TAG.search(lowered)),
         "opinion": bool(OPINION.search(" ".join(words(lowered)))),
+        "wh_within": any(w in WH_WORDS for w in tokens[:4]),
     }
 
     def form(kind: str, reason: str) -> QuestionForm:

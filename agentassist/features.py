@@ -14,14 +14,7 @@ from typing import Any, Final
 import numpy as np
 
 from agentassist.behaviours import AGENT_BEHAVIOURS, CUSTOMER_BEHAVIOURS, QUESTION_BEHAVIOURS
-from agentassist.cues import (
-    FIRST_PERSON,
-    SECOND_PERSON,
-    WH_WORDS,
-    content_words,
-    question_form,
-    words,
-)
+from agentassist.cues import FIRST_PERSON, SECOND_PERSON, question_form, words
 from agentassist.evidence import Hit
 from agentassist.transcript import Role
 from agentassist.window import TurnWindow
@@ -80,8 +73,7 @@ def sentence_features(
             math.log1p(window.index) / 4.0, min(agent_before, 3) / 3.0,
             window.turn.role is Role.AGENT, bool(_PREV_NEGATIVE.search(prev_text)),
             "?" in prev_text, min(overlap, 2.0) / 2.0, math.log1p(n) / 3.0,
-            form.you_first, form.trailing_or, form.spoken_tag, form.opinion,
-            any(w in WH_WORDS for w in content_words(lowered)[:4]),
+            form.you_first, form.trailing_or, form.spoken_tag, form.opinion, form.wh_within,
         )
     for column, name in enumerate(RULE_BEHAVIOURS, start=offset):
         for hit in (rule_hits or {}).get(name, ()):

@@ -170,7 +170,9 @@ def _lower_states(model: Any, texts: Sequence[str], split: int, batch: int = 128
     """Return, per text, the output of the embeddings and the first ``split`` layers."""
     import torch
 
-    tokenizer = _tokenizer()
+    from agentassist.resources import load_tokenizer
+
+    tokenizer = load_tokenizer(MAX_TOKENS)
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     out: list[Any] = [None] * len(texts)
     with torch.no_grad():
@@ -223,17 +225,6 @@ def _positive_weights(turns: Sequence[TrainingTurn]) -> list[float]:
         neg = sum(1 for t in turns if t.targets[column] == 0)
         out.append(float(min(5.0, (neg / pos) ** 0.5)) if pos else 1.0)
     return out
-
-
-def _tokenizer() -> Any:
-    from tokenizers import Tokenizer
-
-    from agentassist.resources import _encoder_package_path
-
-    tokenizer = Tokenizer.from_file(str(_encoder_package_path() / "tokenizer.json"))
-    tokenizer.enable_truncation(MAX_TOKENS)
-    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-    return tokenizer
 
 
 def _batch_loss(model: Any, head: Any, split: int, states: Sequence[Any],

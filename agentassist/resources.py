@@ -155,6 +155,16 @@ def export_onnx(target: Path, *, model: Any = None) -> Path:
     return target
 
 
+def load_tokenizer(max_tokens: int) -> Any:
+    """Return the encoder package's tokenizer, truncating at ``max_tokens``, padding batches."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(_encoder_package_path() / "tokenizer.json"))
+    tokenizer.enable_truncation(max_tokens)
+    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+    return tokenizer
+
+
 class OnnxEncoder:
     """all-MiniLM-L6-v2 run by ONNX Runtime with the package's own tokenizer.
 
@@ -170,9 +180,8 @@ class OnnxEncoder:
     def __init__(self, *, batch_size: int = 64, threads: int | None = None,
                  model_file: Path | None = None, name: str | None = None) -> None:
         import onnxruntime
-        from tokenizers import Tokenizer
 
-        package = _encoder_package_path()
+        _encoder_package_path()  # a clear error when the encoder package is missing
         if name:
             self.name = name
         if model_file is not None and not model_file.is_file():
@@ -184,9 +193,7 @@ class OnnxEncoder:
             logger.info("exporting the sentence encoder to ONNX once: %s", model_file)
             export_onnx(model_file)
         self.batch_size = batch_size
-        self._tokenizer = Tokenizer.from_file(str(package / "tokenizer.json"))
-        self._tokenizer.enable_truncation(self.max_tokens)
-        self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        self._tokenizer = load_tokenizer(self.max_tokens)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads or min(os.cpu_count() or 1, 4)
         options.inter_op_num_threads = 1

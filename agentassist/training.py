@@ -66,7 +66,6 @@ class TurnRows:
     rows: list[np.ndarray] = field(default_factory=list)
     labels: list[dict[str, int]] = field(default_factory=list)
     weights: list[float] = field(default_factory=list)
-    vectors: list[np.ndarray] = field(default_factory=list)
     meta: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, window: TurnWindow, labels: dict[str, int], weight: float,
@@ -77,7 +76,6 @@ class TurnRows:
         self.rows.append(window.features)
         self.labels.append(labels)
         self.weights.append(weight)
-        self.vectors.append(window.turn_vector)
         self.meta.append(meta)
 
     def __len__(self) -> int:
@@ -291,7 +289,7 @@ def drop(rows: TurnRows, ids: set[str]) -> TurnRows:
     """Return ``rows`` without the turns whose id (``conversation:index``) is in ``ids``."""
     gone = {i for i, turn_id in enumerate(rows.ids) if turn_id in ids}
     kept = TurnRows()
-    for name in ("ids", "roles", "rows", "labels", "weights", "vectors", "meta"):
+    for name in ("ids", "roles", "rows", "labels", "weights", "meta"):
         getattr(kept, name).extend(v for i, v in enumerate(getattr(rows, name)) if i not in gone)
     return kept
 
@@ -404,7 +402,7 @@ def train(*, models_dir: Path, corpus: Path, feedback: Sequence[Path] = (),
     for path, records in feedback_records.items():
         say(f"adding {len(records)} feedback turns from {path.name}")
         extra = feedback_rows(pipeline, records)
-        for name in ("ids", "roles", "rows", "labels", "weights", "vectors", "meta"):
+        for name in ("ids", "roles", "rows", "labels", "weights", "meta"):
             getattr(rows["train"], name).extend(getattr(extra, name))
     for name, index in dupes.items():
         rows[name] = drop(rows[name], index)
