@@ -83,10 +83,15 @@ def parse_speakers(pairs: list[str] | None) -> dict[str, str]:
 
 def build_pipeline(method: str = "auto") -> Any:
     """Load resources and the pipeline once for a command."""
-    from agentassist.pipeline import Pipeline
+    from agentassist.pipeline import MODEL_NAME, Pipeline
     from agentassist.resources import Resources
 
-    return Pipeline.from_resources(Resources.load(), method=method)
+    resources = Resources.load()
+    pipeline = Pipeline.from_resources(resources, method=method)
+    if method == "auto" and pipeline.method == "rules":
+        err.print(f"note: no trained model {MODEL_NAME} in {resources.models_dir}; using the "
+                  "rule detectors (pass --method head to require the trained model)")
+    return pipeline
 
 
 @app.command()
@@ -196,7 +201,7 @@ def evaluate(
     if as_json:
         sys.stdout.write(json.dumps(result.to_json(), indent=2) + "\n")
         return
-    table = Table(title=f"{input_file.name}: {result.records} turns")
+    table = Table(title=f"{input_file.name}: {result.records} turns ({result.method} detectors)")
     for column in ("behaviour", "n", "pos", "P", "R", "F1", "PR-AUC", "kappa", "ECE"):
         table.add_column(column, justify="left" if column == "behaviour" else "right")
     for name, m in result.metrics.items():

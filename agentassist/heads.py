@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
@@ -19,6 +19,13 @@ from agentassist.errors import ModelNotFoundError
 
 WEIGHTS_FILE = "heads.safetensors"
 MANIFEST_FILE = "manifest.json"
+#: Internal heads behind ``closed_question`` (not behaviours themselves): is the sentence a
+#: question (syntax: cues only), and if so, does it invite an elaborated answer (what it
+#: asks: every feature). ``closed_question`` is P(question) x (1 - P(open | question)), so a
+#: one-fact wh-question counts as closed without the topic-laden vectors deciding whether
+#: a sentence is a question at all. ``open_question`` has its own head on every feature.
+QUESTION_HEAD: Final = "_question"
+OPEN_FORM_HEAD: Final = "_open_form"
 
 
 @dataclass
@@ -84,11 +91,26 @@ class BehaviourHeads:
         """Return the decision threshold chosen on validation for ``behaviour``."""
         return self.thresholds.get(behaviour, 0.5)
 
-    def logits(self, behaviour: str, features: np.ndarray) -> np.ndarray:
-        """Return the raw logits of ``behaviour`` for each row of ``features``."""
-        k = self.behaviours.index(behaviour)
+    @property
+    def factorised(self) -> bool:
+        """Return whether ``closed_question`` comes from the two internal question heads."""
+        return QUESTION_HEAD in self.behaviours and OPEN_FORM_HEAD in self.behaviours
+
+    def raw_logits(self, head: str, features: np.ndarray) -> np.ndarray:
+        """Return one linear head's logits for each row of ``features``."""
+        k = self.behaviours.index(head)
         standard = (features - self.mean) / self.scale
         return np.asarray(standard @ self.weights[k] + self.bias[k], dtype=np.float64)
+
+    def logits(self, behaviour: str, features: np.ndarray) -> np.ndarray:
+        """Return the uncalibrated logits of ``behaviour`` for each row of ``features``."""
+        if behaviour == "closed_question" and self.factorised:
+            question = self.raw_logits(QUESTION_HEAD, features)
+            closed = -self.raw_logits(OPEN_FORM_HEAD, features)
+            # log P(question) + log P(closed | question), returned as a logit.
+            log_p = np.minimum(-np.logaddexp(0.0, -question) - np.logaddexp(0.0, -closed), -1e-9)
+            return np.asarray(log_p - np.log(-np.expm1(log_p)))
+        return self.raw_logits(behaviour, features)
 
     def predict(self, behaviour: str, features: np.ndarray) -> np.ndarray:
         """Return calibrated confidences in [0, 1] for each row of ``features``."""

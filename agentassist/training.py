@@ -40,7 +40,7 @@ from agentassist.finetune import (
 from agentassist.finetune import (
     EPOCHS as FINETUNE_EPOCHS,
 )
-from agentassist.heads import BehaviourHeads
+from agentassist.heads import OPEN_FORM_HEAD, QUESTION_HEAD, BehaviourHeads
 from agentassist.labelled import LabelledTurn, read_labelled
 from agentassist.pipeline import MODEL_NAME, Pipeline
 from agentassist.resources import ENCODER_NAME, TUNED_ENCODER_NAME, OnnxEncoder, Resources
@@ -49,9 +49,6 @@ from agentassist.window import TurnWindow
 
 logger = logging.getLogger(__name__)
 SEED = 13
-#: Question form is syntax: its heads read only the linguistic cues (and the rule
-#: detectors' outputs), not the sentence vectors, which carry topic and blur form.
-CUES_ONLY: frozenset[str] = frozenset(QUESTION_BEHAVIOURS)
 C_GRID = (0.02, 0.1, 0.5)
 FEEDBACK_WEIGHT = 4.0
 NEAR_DUPLICATE = 0.95
@@ -226,46 +223,126 @@ class TrainResult:
     counts: dict[str, Any]
 
 
+def _question_turns(rows: TurnRows) -> list[int]:
+    """Return the turns whose derived ``question`` label is known (either speaker)."""
+    return [i for i in range(len(rows)) if "question" in rows.labels[i]]
+
+
+def _form_instances(rows: TurnRows, w: np.ndarray, b: float, mean: np.ndarray,
+                    scale: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (sentence rows, is-open, weights) for turns asking one kind of question.
+
+    The instance is the turn's most question-like sentence by the question head; turns
+    with both kinds, or neither, say nothing about which kind a question is.
+    """
+    xs, ys, ws = [], [], []
+    for i, labels in enumerate(rows.labels):
+        is_open = labels.get("open_question") == 1
+        is_closed = labels.get("closed_question") == 1
+        if is_open == is_closed:
+            continue
+        x = (rows.rows[i] - mean) / scale
+        xs.append(x[int(np.argmax(x @ w + b))])
+        ys.append(int(is_open))
+        ws.append(rows.weights[i])
+    width = mean.shape[0]
+    if not xs:
+        return np.zeros((0, width), np.float32), np.zeros(0, int), np.zeros(0)
+    return np.vstack(xs), np.array(ys), np.array(ws)
+
+
+def _fit_question_heads(train: TurnRows, validation: TurnRows, mean: np.ndarray,
+                        scale: np.ndarray, cue_columns: np.ndarray,
+                        report: dict[str, Any]) -> dict[str, tuple[np.ndarray, float]]:
+    """Fit the internal heads behind question form (see ``heads.QUESTION_HEAD``)."""
+    index, vindex = _question_turns(train), _question_turns(validation)
+    vy = np.array([validation.labels[i]["question"] for i in vindex])
+    best = None
+    for c in C_GRID:
+        w, b = _mil_fit(train, index, "question", c, mean, scale, cue_columns)
+        ap = _average_precision(_turn_logits(validation, vindex, w, b, mean, scale), vy)
+        if best is None or ap > best[0]:
+            best = (ap, c, w, b)
+    assert best is not None
+    ap, c, wq, bq = best
+    report[QUESTION_HEAD] = {"C": c, "validation_pr_auc": ap, "train_turns": len(index),
+                             "features": "cues", "label": "question (open or closed)"}
+    x, y, weight = _form_instances(train, wq, bq, mean, scale)
+    vx, vy, _ = _form_instances(validation, wq, bq, mean, scale)
+    best = None
+    for c in C_GRID:
+        w, b = _fit(x, y, weight, c)
+        ap = _average_precision(vx @ w + b, vy)
+        if best is None or ap > best[0]:
+            best = (ap, c, w, b)
+    assert best is not None
+    ap, c, wf, bf = best
+    report[OPEN_FORM_HEAD] = {"C": c, "validation_pr_auc": ap, "train_turns": len(y),
+                              "features": "all", "label": "open, given a question"}
+    return {QUESTION_HEAD: (wq, bq), OPEN_FORM_HEAD: (wf, bf)}
+
+
 def fit_heads(train: TurnRows, validation: TurnRows,
               progress: Callable[[str], None] | None = None) -> tuple[BehaviourHeads, dict]:
-    """Fit, calibrate and threshold one head per behaviour."""
+    """Fit, calibrate and threshold one head per behaviour.
+
+    ``closed_question`` is factorised: an internal head finds questions from the
+    linguistic cues alone, a second one tells open from closed on every feature, and
+    their product is calibrated here (see ``heads.QUESTION_HEAD``).
+    """
     stacked = np.vstack(train.rows)
     mean = stacked.mean(axis=0)
     scale = stacked.std(axis=0) + 1e-3
     cue_columns = np.arange(stacked.shape[1] - len(CUE_NAMES), stacked.shape[1])
-    weights, biases, cal_a, cal_b, thresholds, report = [], [], [], [], {}, {}
+    fitted: dict[str, tuple[np.ndarray, float]] = {}
+    report: dict[str, Any] = {}
+    if progress:
+        progress("question form")
+    fitted.update(_fit_question_heads(train, validation, mean, scale, cue_columns, report))
     for behaviour in BEHAVIOURS:
+        if behaviour == "closed_question":
+            continue
         if progress:
             progress(behaviour)
         index = _select(train, behaviour)
         vindex = _select(validation, behaviour)
         vy = np.array([validation.labels[i][behaviour] for i in vindex])
         best = None
-        columns = cue_columns if behaviour in CUES_ONLY else None
         for c in C_GRID:
-            w, b = _mil_fit(train, index, behaviour, c, mean, scale, columns)
+            w, b = _mil_fit(train, index, behaviour, c, mean, scale)
             ap = _average_precision(_turn_logits(validation, vindex, w, b, mean, scale), vy)
             if best is None or ap > best[0]:
                 best = (ap, c, w, b)
         assert best is not None
         ap, c, w, b = best
-        logits = _turn_logits(validation, vindex, w, b, mean, scale)
+        fitted[behaviour] = (w, b)
+        report[behaviour] = {"C": c, "validation_pr_auc": ap, "train_turns": len(index),
+                             "features": "all",
+                             "train_positives": int(sum(train.labels[i][behaviour] for i in index))}
+    names = list(BEHAVIOURS) + [QUESTION_HEAD, OPEN_FORM_HEAD]
+    zero = (np.zeros(stacked.shape[1], dtype=np.float32), 0.0)
+    heads = BehaviourHeads(
+        behaviours=names, mean=mean.astype(np.float32), scale=scale.astype(np.float32),
+        weights=np.vstack([fitted.get(name, zero)[0] for name in names]),
+        bias=np.array([fitted.get(name, zero)[1] for name in names], dtype=np.float32),
+        cal_a=np.ones(len(names), dtype=np.float32), cal_b=np.zeros(len(names), dtype=np.float32),
+        thresholds={}, manifest={},
+    )
+    for k, behaviour in enumerate(BEHAVIOURS):
+        vindex = _select(validation, behaviour)
+        vy = np.array([validation.labels[i][behaviour] for i in vindex])
+        logits = np.array([float(np.max(heads.logits(behaviour, validation.rows[i])))
+                           for i in vindex])
         a, bb = _platt(logits, vy)
         p = 1.0 / (1.0 + np.exp(-(a * logits + bb)))
-        thresholds[behaviour] = _best_threshold(p, vy)
-        weights.append(w)
-        biases.append(b)
-        cal_a.append(a)
-        cal_b.append(bb)
-        report[behaviour] = {"C": c, "validation_pr_auc": ap, "train_turns": len(index),
-                             "features": "cues" if behaviour in CUES_ONLY else "all",
-                             "train_positives": int(sum(train.labels[i][behaviour] for i in index))}
-    heads = BehaviourHeads(
-        behaviours=list(BEHAVIOURS), mean=mean.astype(np.float32), scale=scale.astype(np.float32),
-        weights=np.vstack(weights), bias=np.array(biases, dtype=np.float32),
-        cal_a=np.array(cal_a, dtype=np.float32), cal_b=np.array(cal_b, dtype=np.float32),
-        thresholds=thresholds, manifest={},
-    )
+        heads.cal_a[k], heads.cal_b[k] = a, bb
+        heads.thresholds[behaviour] = _best_threshold(p, vy)
+        if behaviour == "closed_question":
+            index = _select(train, behaviour)
+            report[behaviour] = {
+                "features": f"{QUESTION_HEAD} x {OPEN_FORM_HEAD}",
+                "validation_pr_auc": _average_precision(logits, vy), "train_turns": len(index),
+                "train_positives": int(sum(train.labels[i][behaviour] for i in index))}
     return heads, report
 
 

@@ -53,10 +53,13 @@ class Evaluation:
     records: int = 0
     ignored_labels: int = 0
     ignored_names: list[str] = field(default_factory=list)
+    #: ``"head"`` (trained models) or ``"rules"``: which detectors gave these figures.
+    method: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """Return the JSON ``evaluate --json`` prints."""
-        return {"records": self.records, "ignored_labels": self.ignored_labels,
+        return {"records": self.records, "method": self.method,
+                "ignored_labels": self.ignored_labels,
                 "ignored_names": self.ignored_names, "behaviours": self.metrics}
 
 
@@ -71,7 +74,7 @@ def evaluate_file(pipeline: Pipeline, path: str | Path) -> Evaluation:
         records += 1
         _collect(record.labels, analysis, truth, scores, decided)
     result = Evaluation(records=records, ignored_labels=stats.unknown_labels,
-                        ignored_names=sorted(stats.unknown_names or ()))
+                        ignored_names=sorted(stats.unknown_names or ()), method=pipeline.method)
     for name in LABEL_NAMES:
         if truth[name]:
             result.metrics[name] = binary_report(decided[name], scores[name], truth[name])

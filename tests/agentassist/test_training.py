@@ -6,8 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from agentassist.behaviours import BEHAVIOURS
 from agentassist.corpus import corpus_dir, read_conversations, split_of
-from agentassist.heads import BehaviourHeads
+from agentassist.features import CUE_NAMES
+from agentassist.heads import OPEN_FORM_HEAD, QUESTION_HEAD, BehaviourHeads
 from agentassist.pipeline import MODEL_NAME
 from agentassist.resources import Resources
 from agentassist.training import train, write_splits
@@ -28,13 +30,53 @@ def test_training_writes_loadable_heads_with_thresholds(tmp_path):
     folder = tmp_path / MODEL_NAME
     heads = BehaviourHeads.load(folder)
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert set(heads.thresholds) == set(heads.behaviours)
+    assert set(heads.thresholds) == set(BEHAVIOURS)
+    assert heads.factorised
     assert all(0.0 < t < 1.0 for t in heads.thresholds.values())
     assert manifest["encoder"] == "hashing-test-encoder"
     assert len(manifest["data_sha256"]) == 64
     assert (folder / "eval" / "heldout.json").is_file()
     p = heads.predict("empathy", np.zeros((2, heads.mean.shape[0]), dtype=np.float32))
     assert ((0 <= p) & (p <= 1)).all()
+
+
+def test_question_detection_reads_only_the_cues_and_kind_reads_everything(tmp_path):
+    tiny_models(tmp_path)
+    heads = BehaviourHeads.load(tmp_path / MODEL_NAME)
+    question = heads.weights[heads.behaviours.index(QUESTION_HEAD)]
+    form = heads.weights[heads.behaviours.index(OPEN_FORM_HEAD)]
+    vectors = len(question) - len(CUE_NAMES)
+    assert not question[:vectors].any()
+    assert question[vectors:].any()
+    assert form[:vectors].any()
+    training = heads.manifest["training"]
+    assert training[QUESTION_HEAD]["features"] == "cues"
+    assert training["closed_question"]["features"] == f"{QUESTION_HEAD} x {OPEN_FORM_HEAD}"
+    assert training["open_question"]["features"] == "all"
+
+
+def _question_heads() -> BehaviourHeads:
+    names = ["closed_question", QUESTION_HEAD, OPEN_FORM_HEAD]
+    weights = np.zeros((3, 2), dtype=np.float32)
+    weights[1, 0], weights[2, 1] = 1.0, 1.0
+    return BehaviourHeads(
+        behaviours=names, mean=np.zeros(2, np.float32), scale=np.ones(2, np.float32),
+        weights=weights, bias=np.zeros(3, np.float32), cal_a=np.ones(3, np.float32),
+        cal_b=np.zeros(3, np.float32), thresholds={}, manifest={})
+
+
+@pytest.mark.parametrize(("question", "form", "closed_p"), [
+    (0.0, 0.0, 0.25),      # unsure on both: a quarter
+    (8.0, -8.0, 0.9993),   # a question, and not open
+    (8.0, 8.0, 0.0003),    # a question, but open
+    (-8.0, -8.0, 0.0003),  # not a question: not closed, however closed it sounds
+])
+def test_closed_question_is_question_times_not_open(question, form, closed_p):
+    row = np.array([[question, form]], dtype=np.float32)
+    p = _question_heads().predict("closed_question", row)[0]
+    expected = 1 / (1 + np.exp(-question)) / (1 + np.exp(form))
+    assert p == pytest.approx(closed_p, abs=1e-4)
+    assert p == pytest.approx(expected, rel=1e-5)
 
 
 def test_training_is_reproducible(tmp_path):
