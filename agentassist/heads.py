@@ -1,6 +1,6 @@
 """BehaviourHeads: the trained per-behaviour heads over sentence features.
 
-One folder (``models/behaviours-minilm-v2``) holds every head: a standardiser, one
+One folder (``models/behaviours-minilm-v3``) holds every head: a standardiser, one
 logistic layer per behaviour, Platt calibration and the threshold chosen on validation.
 Loaded from safetensors and JSON only (never pickles).
 """

@@ -27,7 +27,7 @@ from agentassist.window import TurnWindow, split_sentences
 
 logger = logging.getLogger(__name__)
 
-MODEL_NAME: Final = "behaviours-minilm-v2"
+MODEL_NAME: Final = "behaviours-minilm-v3"
 #: Which detector finds each behaviour: the trained heads, and the rules beside them.
 HEAD_DETECTORS: Final[Mapping[str, str]] = {b: f"{b}.head.v1" for b in BEHAVIOURS}
 RULE_DETECTORS: Final[Mapping[str, str]] = {

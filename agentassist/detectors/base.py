@@ -86,7 +86,7 @@ class HeadDetector:
     behaviour = ""
     needs_features = True
 
-    def __init__(self, resources: Resources, *, model: str = "behaviours-minilm-v2") -> None:
+    def __init__(self, resources: Resources, *, model: str = "behaviours-minilm-v3") -> None:
         self._heads = resources.head(model)
         self.threshold = self._heads.threshold(self.behaviour)
 
