@@ -223,6 +223,20 @@ class TrainResult:
     counts: dict[str, Any]
 
 
+def _pick_c(fit: Callable[[float], tuple[np.ndarray, float]],
+            score: Callable[[np.ndarray, float], float]
+            ) -> tuple[float, float, np.ndarray, float]:
+    """Fit once per C of ``C_GRID``; return (score, C, w, b) of the best validation score."""
+    best = None
+    for c in C_GRID:
+        w, b = fit(c)
+        ap = score(w, b)
+        if best is None or ap > best[0]:
+            best = (ap, c, w, b)
+    assert best is not None
+    return best
+
+
 def _question_turns(rows: TurnRows) -> list[int]:
     """Return the turns whose derived ``question`` label is known (either speaker)."""
     return [i for i in range(len(rows)) if "question" in rows.labels[i]]
@@ -257,26 +271,15 @@ def _fit_question_heads(train: TurnRows, validation: TurnRows, mean: np.ndarray,
     """Fit the internal heads behind question form (see ``heads.QUESTION_HEAD``)."""
     index, vindex = _question_turns(train), _question_turns(validation)
     vy = np.array([validation.labels[i]["question"] for i in vindex])
-    best = None
-    for c in C_GRID:
-        w, b = _mil_fit(train, index, "question", c, mean, scale, cue_columns)
-        ap = _average_precision(_turn_logits(validation, vindex, w, b, mean, scale), vy)
-        if best is None or ap > best[0]:
-            best = (ap, c, w, b)
-    assert best is not None
-    ap, c, wq, bq = best
+    ap, c, wq, bq = _pick_c(
+        lambda c: _mil_fit(train, index, "question", c, mean, scale, cue_columns),
+        lambda w, b: _average_precision(_turn_logits(validation, vindex, w, b, mean, scale), vy))
     report[QUESTION_HEAD] = {"C": c, "validation_pr_auc": ap, "train_turns": len(index),
                              "features": "cues", "label": "question (open or closed)"}
     x, y, weight = _form_instances(train, wq, bq, mean, scale)
     vx, vy, _ = _form_instances(validation, wq, bq, mean, scale)
-    best = None
-    for c in C_GRID:
-        w, b = _fit(x, y, weight, c)
-        ap = _average_precision(vx @ w + b, vy)
-        if best is None or ap > best[0]:
-            best = (ap, c, w, b)
-    assert best is not None
-    ap, c, wf, bf = best
+    ap, c, wf, bf = _pick_c(lambda c: _fit(x, y, weight, c),
+                            lambda w, b: _average_precision(vx @ w + b, vy))
     report[OPEN_FORM_HEAD] = {"C": c, "validation_pr_auc": ap, "train_turns": len(y),
                               "features": "all", "label": "open, given a question"}
     return {QUESTION_HEAD: (wq, bq), OPEN_FORM_HEAD: (wf, bf)}
@@ -307,14 +310,11 @@ def fit_heads(train: TurnRows, validation: TurnRows,
         index = _select(train, behaviour)
         vindex = _select(validation, behaviour)
         vy = np.array([validation.labels[i][behaviour] for i in vindex])
-        best = None
-        for c in C_GRID:
-            w, b = _mil_fit(train, index, behaviour, c, mean, scale)
-            ap = _average_precision(_turn_logits(validation, vindex, w, b, mean, scale), vy)
-            if best is None or ap > best[0]:
-                best = (ap, c, w, b)
-        assert best is not None
-        ap, c, w, b = best
+        ap, c, w, b = _pick_c(
+            lambda c, index=index, behaviour=behaviour: _mil_fit(
+                train, index, behaviour, c, mean, scale),
+            lambda w, b, vindex=vindex, vy=vy: _average_precision(
+                _turn_logits(validation, vindex, w, b, mean, scale), vy))
         fitted[behaviour] = (w, b)
         report[behaviour] = {"C": c, "validation_pr_auc": ap, "train_turns": len(index),
                              "features": "all",
