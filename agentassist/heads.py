@@ -17,6 +17,8 @@ import numpy as np
 from agentassist.cues import question_form
 from agentassist.errors import ModelNotFoundError
 
+#: The folder of the trained heads in a models directory (``models/<MODEL_NAME>``).
+MODEL_NAME: Final = "behaviours-minilm-v3"
 WEIGHTS_FILE = "heads.safetensors"
 MANIFEST_FILE = "manifest.json"
 #: Internal heads behind ``closed_question`` (not behaviours themselves): is the sentence a

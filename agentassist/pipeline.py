@@ -20,6 +20,7 @@ from agentassist.behaviours import (
 from agentassist.errors import ConfigError, DetectorError
 from agentassist.evidence import Evidence, Hit
 from agentassist.features import rule_behaviours_for, sentence_features
+from agentassist.heads import MODEL_NAME
 from agentassist.registry import build_detector
 from agentassist.resources import Resources
 from agentassist.transcript import Role, Transcript, Turn
@@ -27,7 +28,6 @@ from agentassist.window import TurnWindow, split_sentences
 
 logger = logging.getLogger(__name__)
 
-MODEL_NAME: Final = "behaviours-minilm-v3"
 #: Which detector finds each behaviour: the trained heads, and the rules beside them.
 HEAD_DETECTORS: Final[Mapping[str, str]] = {b: f"{b}.head.v1" for b in BEHAVIOURS}
 RULE_DETECTORS: Final[Mapping[str, str]] = {

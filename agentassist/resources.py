@@ -267,7 +267,7 @@ def tuned_encoder_file(models_dir: Path | None) -> Path | None:
     if models_dir is None:
         return None
     from agentassist.finetune import ENCODER_FILE, ENCODER_FOLDER
-    from agentassist.pipeline import MODEL_NAME
+    from agentassist.heads import MODEL_NAME
 
     path = models_dir / MODEL_NAME / ENCODER_FOLDER / ENCODER_FILE
     return path if path.is_file() else None

@@ -25,6 +25,7 @@ from agentassist.behaviours import (
     AGENT_BEHAVIOURS,
     BEHAVIOURS,
     CUSTOMER_BEHAVIOURS,
+    DERIVED_QUESTION,
     QUESTION_BEHAVIOURS,
 )
 from agentassist.corpus import Conversation, labelled_records, read_conversations
@@ -80,8 +81,8 @@ class TurnRows:
 
 
 def sides_for(behaviour: str) -> tuple[str, ...]:
-    """Return which speakers' turns train ``behaviour``."""
-    if behaviour in QUESTION_BEHAVIOURS:
+    """Return which speakers' turns train ``behaviour`` (or the derived ``question``)."""
+    if behaviour in QUESTION_BEHAVIOURS or behaviour == DERIVED_QUESTION:
         return ("agent", "customer")
     return ("agent",) if behaviour in AGENT_BEHAVIOURS else ("customer",)
 
@@ -237,11 +238,6 @@ def _pick_c(fit: Callable[[float], tuple[np.ndarray, float]],
     return best
 
 
-def _question_turns(rows: TurnRows) -> list[int]:
-    """Return the turns whose derived ``question`` label is known (either speaker)."""
-    return [i for i in range(len(rows)) if "question" in rows.labels[i]]
-
-
 def _form_instances(rows: TurnRows, w: np.ndarray, b: float, mean: np.ndarray,
                     scale: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return (sentence rows, is-open, weights) for turns asking one kind of question.
@@ -269,10 +265,10 @@ def _fit_question_heads(train: TurnRows, validation: TurnRows, mean: np.ndarray,
                         scale: np.ndarray, cue_columns: np.ndarray,
                         report: dict[str, Any]) -> dict[str, tuple[np.ndarray, float]]:
     """Fit the internal heads behind question form (see ``heads.QUESTION_HEAD``)."""
-    index, vindex = _question_turns(train), _question_turns(validation)
-    vy = np.array([validation.labels[i]["question"] for i in vindex])
+    index, vindex = _select(train, DERIVED_QUESTION), _select(validation, DERIVED_QUESTION)
+    vy = np.array([validation.labels[i][DERIVED_QUESTION] for i in vindex])
     ap, c, wq, bq = _pick_c(
-        lambda c: _mil_fit(train, index, "question", c, mean, scale, cue_columns),
+        lambda c: _mil_fit(train, index, DERIVED_QUESTION, c, mean, scale, cue_columns),
         lambda w, b: _average_precision(_turn_logits(validation, vindex, w, b, mean, scale), vy))
     report[QUESTION_HEAD] = {"C": c, "validation_pr_auc": ap, "train_turns": len(index),
                              "features": "cues", "label": "question (open or closed)"}

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from agentassist.errors import ConfigError
 from agentassist.evidence import Hit
+from agentassist.heads import MODEL_NAME
 
 if TYPE_CHECKING:
     from agentassist.resources import Resources
@@ -86,7 +87,7 @@ class HeadDetector:
     behaviour = ""
     needs_features = True
 
-    def __init__(self, resources: Resources, *, model: str = "behaviours-minilm-v3") -> None:
+    def __init__(self, resources: Resources, *, model: str = MODEL_NAME) -> None:
         self._heads = resources.head(model)
         self.threshold = self._heads.threshold(self.behaviour)
 
