@@ -344,10 +344,9 @@ def fit_heads(train: TurnRows, validation: TurnRows,
     return heads, report
 
 
-def measure(heads: BehaviourHeads, rows: TurnRows) -> dict[str, dict[str, float]]:
-    """Return turn-level metrics of ``heads`` on ``rows`` (as ``evaluate`` computes them)."""
-    from evaluation.metrics import binary_report
-
+def predictions(heads: BehaviourHeads, rows: TurnRows
+                ) -> dict[str, tuple[list[int], list[float], list[int]]]:
+    """Return, per behaviour, (predicted 0/1, confidence, label) over the turns that carry it."""
     out = {}
     for behaviour in BEHAVIOURS:
         index = _select(rows, behaviour)
@@ -356,8 +355,16 @@ def measure(heads: BehaviourHeads, rows: TurnRows) -> dict[str, dict[str, float]
         y = [rows.labels[i][behaviour] for i in index]
         p = [float(np.max(heads.predict(behaviour, rows.rows[i]))) for i in index]
         t = heads.threshold(behaviour)
-        out[behaviour] = binary_report([int(v >= t) for v in p], p, y)
+        out[behaviour] = ([int(v >= t) for v in p], p, y)
     return out
+
+
+def measure(heads: BehaviourHeads, rows: TurnRows) -> dict[str, dict[str, float]]:
+    """Return turn-level metrics of ``heads`` on ``rows`` (as ``evaluate`` computes them)."""
+    from evaluation.metrics import binary_report
+
+    return {behaviour: binary_report(*found)
+            for behaviour, found in predictions(heads, rows).items()}
 
 
 def drop(rows: TurnRows, ids: set[str]) -> TurnRows:

@@ -32,7 +32,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from agentassist.behaviours import BEHAVIOURS  # noqa: E402
-from agentassist.training import NEAR_DUPLICATE, TurnRows, _select, fit_heads  # noqa: E402
+from agentassist.training import NEAR_DUPLICATE, TurnRows, fit_heads, predictions  # noqa: E402
 from evaluation.metrics import binary_report  # noqa: E402
 
 FIELDS = ("ids", "roles", "rows", "labels", "weights", "meta")
@@ -77,7 +77,10 @@ def fold_rows(rows: TurnRows, splits: Sequence[str], sources: Sequence[str],
 
 def near_duplicates(vectors: np.ndarray, train: Sequence[int], test: Sequence[int],
                     threshold: float = NEAR_DUPLICATE) -> set[int]:
-    """Return the members of ``test`` whose unit vector has cosine >= ``threshold`` to one in ``train``."""
+    """Return the members of ``test`` with cosine >= ``threshold`` to a member of ``train``.
+
+    ``vectors`` are unit length, so a dot product is the cosine.
+    """
     found: set[int] = set()
     if not len(train) or not len(test):
         return found
@@ -107,19 +110,13 @@ def cross_file(rows: TurnRows, splits: Sequence[str], sources: Sequence[str],
         train_index = [position[t] for t in train.ids]
         test_index = [position[t] for t in test.ids]
         dupes = {rows.ids[i] for i in near_duplicates(vectors, train_index, test_index)}
-        test = subset(test, lambda i, test=test: test.ids[i] not in dupes)
+        test = subset(test, lambda i, test=test, dupes=dupes: test.ids[i] not in dupes)
         say(f"fold {k + 1}/{folds}: {', '.join(group)} ({len(test)} turns held out, "
             f"{len(dupes)} near-duplicates dropped)")
         heads, _report = fit_heads(train, validation)
         fold: dict[str, Any] = {"files": group, "turns": len(test), "dropped": len(dupes),
                                 "f1": {}}
-        for behaviour in BEHAVIOURS:
-            index = _select(test, behaviour)
-            if not index:
-                continue
-            y = [test.labels[i][behaviour] for i in index]
-            p = [float(np.max(heads.predict(behaviour, test.rows[i]))) for i in index]
-            pred = [int(v >= heads.threshold(behaviour)) for v in p]
+        for behaviour, (pred, p, y) in predictions(heads, test).items():
             pooled[behaviour]["pred"] += pred
             pooled[behaviour]["p"] += p
             pooled[behaviour]["y"] += y

@@ -75,11 +75,13 @@ def test_every_turn_is_measured_once_pooled_over_the_folds(featurised):
     assert held_out + sum(f["dropped"] for f in result["folds"]) == len(rows)
     assert result["behaviours"]["empathy"]["n"] <= sum(r == "agent" for r in rows.roles)
     for metrics in result["behaviours"].values():
-        assert 0.0 <= metrics["f1"] <= 1.0 and 0.0 <= metrics["pr_auc"] <= 1.0
+        assert 0.0 <= metrics["f1"] <= 1.0
+        assert 0.0 <= metrics["pr_auc"] <= 1.0
     assert 0.0 < result["macro_f1"] < 1.0
 
 
 def test_command_refuses_a_bad_fold_count_before_any_work(small_corpus, capsys):
     assert main(["--corpus", str(small_corpus), "--folds", "7"]) == 2
     err = capsys.readouterr().err
-    assert str(small_corpus) in err and "between 2 and the number of files (3)" in err
+    assert str(small_corpus) in err
+    assert "between 2 and the number of files (3)" in err
