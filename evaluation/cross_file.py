@@ -9,10 +9,11 @@ round-robin into ``--folds`` groups. For each group, the heads are fitted on the
 split of the *other* files, C is chosen and confidences calibrated on their validation
 split, and every turn of the group's files is measured; turns with a near-duplicate
 (published-encoder cosine >= 0.95) among the fold's training turns are left out. The
-predictions of all folds are pooled into one table per behaviour. It is a better guide
-to language nobody here wrote than the held-out split, and still not a substitute for it.
+predictions of all folds are pooled into one table per behaviour. It is a step closer to
+language nobody here wrote than the held-out split, but still the project's own writing:
+no substitute for public, human-labelled data.
 
-Takes about 20 minutes on the 2-core machine (featurising once, then five fits).
+Takes 13-20 minutes on the 2-core machine (featurising once, then five fits).
 """
 
 from __future__ import annotations
