@@ -15,7 +15,7 @@ import json
 import logging
 import shutil
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +80,17 @@ class TurnRows:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def subset(self, keep: Callable[[int], bool]) -> TurnRows:
+        """Return the turns ``i`` for which ``keep(i)`` is true, in order."""
+        index = [i for i in range(len(self)) if keep(i)]
+        return TurnRows(**{f.name: [getattr(self, f.name)[i] for i in index]
+                           for f in fields(self)})
+
+    def extend(self, other: TurnRows) -> None:
+        """Append every turn of ``other``."""
+        for f in fields(self):
+            getattr(self, f.name).extend(getattr(other, f.name))
 
 
 def sides_for(behaviour: str) -> tuple[str, ...]:
@@ -369,11 +380,7 @@ def measure(heads: BehaviourHeads, rows: TurnRows) -> dict[str, dict[str, float]
 
 def drop(rows: TurnRows, ids: set[str]) -> TurnRows:
     """Return ``rows`` without the turns whose id (``conversation:index``) is in ``ids``."""
-    gone = {i for i, turn_id in enumerate(rows.ids) if turn_id in ids}
-    kept = TurnRows()
-    for name in ("ids", "roles", "rows", "labels", "weights", "meta"):
-        getattr(kept, name).extend(v for i, v in enumerate(getattr(rows, name)) if i not in gone)
-    return kept
+    return rows.subset(lambda i: rows.ids[i] not in ids)
 
 
 def data_hash(folder: Path, extra: Sequence[Path] = ()) -> str:
@@ -422,11 +429,22 @@ def held_out_duplicates(encoder: Any, train_texts: Sequence[str],
     for name, texts in others.items():
         if not texts:
             continue
-        vectors = encoder.encode(list(texts))
-        for start in range(0, len(texts), 2048):
-            block = vectors[start:start + 2048] @ base.T
-            found[name].update(start + int(i)
-                               for i in np.nonzero(block.max(axis=1) >= threshold)[0])
+        found[name] = near_duplicate_index(base, encoder.encode(list(texts)), threshold)
+    return found
+
+
+def near_duplicate_index(base: np.ndarray, vectors: np.ndarray,
+                         threshold: float = NEAR_DUPLICATE) -> set[int]:
+    """Return the indices of ``vectors`` with cosine >= ``threshold`` to a row of ``base``.
+
+    Both are unit-length encoder vectors, so a dot product is the cosine.
+    """
+    found: set[int] = set()
+    if not len(base):
+        return found
+    for start in range(0, len(vectors), 2048):
+        block = vectors[start:start + 2048] @ base.T
+        found.update(start + int(i) for i in np.nonzero(block.max(axis=1) >= threshold)[0])
     return found
 
 
@@ -483,9 +501,7 @@ def train(*, models_dir: Path, corpus: Path, feedback: Sequence[Path] = (),
     rows = {name: conversation_rows(pipeline, convs) for name, convs in by_split.items()}
     for path, records in feedback_records.items():
         say(f"adding {len(records)} feedback turns from {path.name}")
-        extra = feedback_rows(pipeline, records)
-        for name in ("ids", "roles", "rows", "labels", "weights", "meta"):
-            getattr(rows["train"], name).extend(getattr(extra, name))
+        rows["train"].extend(feedback_rows(pipeline, records))
     for name, index in dupes.items():
         rows[name] = drop(rows[name], index)
     heads, report = fit_heads(rows["train"], rows["validation"], progress=lambda b: say(f"fit {b}"))

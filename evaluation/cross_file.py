@@ -33,10 +33,14 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from agentassist.behaviours import BEHAVIOURS  # noqa: E402
-from agentassist.training import NEAR_DUPLICATE, TurnRows, fit_heads, predictions  # noqa: E402
+from agentassist.training import (  # noqa: E402
+    NEAR_DUPLICATE,
+    TurnRows,
+    fit_heads,
+    near_duplicate_index,
+    predictions,
+)
 from evaluation.metrics import binary_report  # noqa: E402
-
-FIELDS = ("ids", "roles", "rows", "labels", "weights", "meta")
 
 
 def file_folds(sources: Sequence[str], folds: int) -> list[list[str]]:
@@ -53,15 +57,6 @@ def file_folds(sources: Sequence[str], folds: int) -> list[list[str]]:
     return [names[k::folds] for k in range(folds)]
 
 
-def subset(rows: TurnRows, keep: Callable[[int], bool]) -> TurnRows:
-    """Return the turns ``i`` of ``rows`` for which ``keep(i)`` is true."""
-    out = TurnRows()
-    index = [i for i in range(len(rows)) if keep(i)]
-    for name in FIELDS:
-        setattr(out, name, [getattr(rows, name)[i] for i in index])
-    return out
-
-
 def fold_rows(rows: TurnRows, splits: Sequence[str], sources: Sequence[str],
               held_out: set[str]) -> tuple[TurnRows, TurnRows, TurnRows]:
     """Return (train, validation, test) rows for one fold.
@@ -72,8 +67,8 @@ def fold_rows(rows: TurnRows, splits: Sequence[str], sources: Sequence[str],
     def outside(split: str) -> Callable[[int], bool]:
         return lambda i: sources[i] not in held_out and splits[i] == split
 
-    return (subset(rows, outside("train")), subset(rows, outside("validation")),
-            subset(rows, lambda i: sources[i] in held_out))
+    return (rows.subset(outside("train")), rows.subset(outside("validation")),
+            rows.subset(lambda i: sources[i] in held_out))
 
 
 def near_duplicates(vectors: np.ndarray, train: Sequence[int], test: Sequence[int],
@@ -82,15 +77,8 @@ def near_duplicates(vectors: np.ndarray, train: Sequence[int], test: Sequence[in
 
     ``vectors`` are unit length, so a dot product is the cosine.
     """
-    found: set[int] = set()
-    if not len(train) or not len(test):
-        return found
-    base = vectors[list(train)]
     test = list(test)
-    for start in range(0, len(test), 2048):
-        block = vectors[test[start:start + 2048]] @ base.T
-        found.update(test[start + int(j)] for j in np.nonzero(block.max(axis=1) >= threshold)[0])
-    return found
+    return {test[j] for j in near_duplicate_index(vectors[list(train)], vectors[test], threshold)}
 
 
 def cross_file(rows: TurnRows, splits: Sequence[str], sources: Sequence[str],
@@ -111,7 +99,7 @@ def cross_file(rows: TurnRows, splits: Sequence[str], sources: Sequence[str],
         train_index = [position[t] for t in train.ids]
         test_index = [position[t] for t in test.ids]
         dupes = {rows.ids[i] for i in near_duplicates(vectors, train_index, test_index)}
-        test = subset(test, lambda i, test=test, dupes=dupes: test.ids[i] not in dupes)
+        test = test.subset(lambda i, test=test, dupes=dupes: test.ids[i] not in dupes)
         say(f"fold {k + 1}/{folds}: {', '.join(group)} ({len(test)} turns held out, "
             f"{len(dupes)} near-duplicates dropped)")
         heads, _report = fit_heads(train, validation)
