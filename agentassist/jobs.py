@@ -19,7 +19,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
-    Engine,
     Float,
     ForeignKey,
     Index,
@@ -34,10 +33,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from agentassist.errors import ConfigError
-from agentassist.store import Base, make_engine, make_sessionmaker
+from agentassist.store import Base, Store, isoformat_utc
 from agentassist.transcript import Channel, Role, Transcript, Turn
 
 logger = logging.getLogger(__name__)
@@ -148,8 +147,9 @@ class JobInfo:
             "id": self.id, "name": self.name, "rubric": self.rubric, "method": self.method,
             "status": self.status, "total": self.total, "scored": self.scored,
             "failed": self.failed, "message": self.message,
-            "created_at": _iso(self.created_at), "updated_at": _iso(self.updated_at),
-            "finished_at": _iso(self.finished_at),
+            "created_at": isoformat_utc(self.created_at),
+            "updated_at": isoformat_utc(self.updated_at),
+            "finished_at": isoformat_utc(self.finished_at),
         }
 
 
@@ -189,14 +189,6 @@ class StoredResult:
     transcript_id: str
     scorecard: dict[str, Any]
     transcript: dict[str, Any] = field(default_factory=dict)
-
-
-def _iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    if moment.tzinfo is None:  # SQLite gives naive datetimes back; they were stored as UTC
-        moment = moment.replace(tzinfo=UTC)
-    return moment.isoformat()
 
 
 # -- transcripts as JSON --------------------------------------------------------------------
@@ -242,32 +234,12 @@ def transcript_from_json(data: Mapping[str, Any]) -> Transcript:
 # -- the store ------------------------------------------------------------------------------
 
 
-class JobStore:
+class JobStore(Store):
     """Read and write batch jobs; every write is its own short transaction.
 
     Results are inserted so that a key already stored is skipped, not duplicated, even
     when two writers race (``ON CONFLICT DO NOTHING`` on SQLite and PostgreSQL).
     """
-
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
-        self.sessions = sessions
-
-    @classmethod
-    def from_url(cls, url: str | None = None) -> JobStore:
-        """Open the database at ``url`` (default: ``AGENTASSIST_DATABASE_URL``)."""
-        return cls(make_sessionmaker(make_engine(url)))
-
-    def close(self) -> None:
-        """Close the database connections this store's engine holds."""
-        bind = self.sessions.kw.get("bind")
-        if isinstance(bind, Engine):
-            bind.dispose()
-
-    def __enter__(self) -> JobStore:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     # jobs ---------------------------------------------------------------------------------
 

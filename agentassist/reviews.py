@@ -38,7 +38,7 @@ from agentassist.scoring import (
     flag_severity,
     verdict_uncertainty,
 )
-from agentassist.store import Base, make_engine, make_sessionmaker
+from agentassist.store import Base, Store, isoformat_utc
 from agentassist.transcript import Channel, Role, Transcript, Turn
 
 logger = logging.getLogger(__name__)
@@ -145,10 +145,6 @@ class CoachingNote(Base):
 # -- records that leave the store ---------------------------------------------------------------
 
 
-def _iso(moment: datetime | dt.date | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
-
-
 @dataclass(frozen=True, slots=True)
 class ImportResult:
     """What :func:`import_scorecards` did: ids added, and how many were skipped and why."""
@@ -209,11 +205,11 @@ class QueueItem:
     def to_json(self) -> dict[str, Any]:
         """Return the row as JSON."""
         return {"id": self.id, "transcript_id": self.transcript_id, "agent_id": self.agent_id,
-                "team": self.team, "date": _iso(self.date), "channel": self.channel,
+                "team": self.team, "date": isoformat_utc(self.date), "channel": self.channel,
                 "overall": round(self.overall, 4), "severity": self.severity,
                 "uncertainty": self.uncertainty, "flags": list(self.flags),
                 "status": self.status, "reviewed_by": self.reviewed_by,
-                "reviewed_at": _iso(self.reviewed_at), "source": self.source}
+                "reviewed_at": isoformat_utc(self.reviewed_at), "source": self.source}
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +228,7 @@ class VerdictRecord:
         """Return the record as JSON."""
         return {"criterion": self.criterion, "machine_status": self.machine_status,
                 "action": self.action, "status": self.status, "who": self.who,
-                "at": _iso(self.at)}
+                "at": isoformat_utc(self.at)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,7 +250,7 @@ class CorrectionRecord:
                 "machine_value": self.machine_value,
                 "machine_confidence": self.machine_confidence, "value": self.value,
                 "confirmed": self.value == self.machine_value, "who": self.who,
-                "at": _iso(self.at)}
+                "at": isoformat_utc(self.at)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,7 +267,7 @@ class NoteRecord:
     def to_json(self) -> dict[str, Any]:
         """Return the note as JSON."""
         return {"id": self.id, "review_id": self.review_id, "agent_id": self.agent_id,
-                "text": self.text, "author": self.author, "at": _iso(self.at)}
+                "text": self.text, "author": self.author, "at": isoformat_utc(self.at)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,22 +361,8 @@ def _metadata_date(metadata: Mapping[str, Any]) -> dt.date | None:
 # -- the store --------------------------------------------------------------------------------
 
 
-class ReviewStore:
+class ReviewStore(Store):
     """Read and write reviews and users; each method is one short transaction."""
-
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
-        self.sessions = sessions
-
-    @classmethod
-    def from_url(cls, url: str | None = None) -> ReviewStore:
-        """Open (and create the tables of) the database at ``url``."""
-        return cls(make_sessionmaker(make_engine(url)))
-
-    def close(self) -> None:
-        """Dispose of the engine's connections."""
-        bind = self.sessions.kw.get("bind")
-        if bind is not None:
-            bind.dispose()
 
     # -- users ---------------------------------------------------------------------------------
 

@@ -8,8 +8,10 @@ this module's siblings, reviews in ``reviews.py``) but share ``Base.metadata``.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
+from typing import Self
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
@@ -66,3 +68,43 @@ def make_sessionmaker(engine: Engine) -> sessionmaker:
     """Return a session factory bound to ``engine`` with every table created."""
     Base.metadata.create_all(engine)
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def isoformat_utc(moment: dt.date | None) -> str | None:
+    """Return ``moment`` as ISO 8601; a naive datetime is read as UTC (SQLite drops the zone).
+
+    Example:
+        >>> isoformat_utc(dt.datetime(2026, 11, 23, 9, 30))
+        '2026-11-23T09:30:00+00:00'
+        >>> isoformat_utc(dt.date(2026, 11, 23)), isoformat_utc(None)
+        ('2026-11-23', None)
+    """
+    if moment is None:
+        return None
+    if isinstance(moment, dt.datetime) and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.isoformat()
+
+
+class Store:
+    """A store over one database: opened from a URL, closed (or used as a context manager)."""
+
+    def __init__(self, sessions: sessionmaker) -> None:
+        self.sessions = sessions
+
+    @classmethod
+    def from_url(cls, url: str | None = None) -> Self:
+        """Open (and create the tables of) the database at ``url`` (default: the setting)."""
+        return cls(make_sessionmaker(make_engine(url)))
+
+    def close(self) -> None:
+        """Dispose of the engine's connections."""
+        bind = self.sessions.kw.get("bind")
+        if isinstance(bind, Engine):
+            bind.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
