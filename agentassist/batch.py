@@ -36,7 +36,7 @@ from agentassist.jobs import (
     transcript_to_json,
 )
 from agentassist.pipeline import MODEL_NAME, Pipeline
-from agentassist.readers import EXTENSIONS, read_transcripts
+from agentassist.readers import EXTENSIONS, read_records
 from agentassist.rubric import Rubric, load_rubric
 from agentassist.scoring import score
 from agentassist.transcript import Transcript
@@ -521,9 +521,9 @@ class _Reader:
                 continue  # reported when the file is read for scoring
         return total
 
-    def _read(self, path: Path) -> Iterator[Transcript]:
-        return read_transcripts(path, format=self.options.input_format,
-                                speaker_roles=self.options.speaker_roles)
+    def _read(self, path: Path) -> Iterator[Transcript | TranscriptFormatError]:
+        return read_records(path, format=self.options.input_format,
+                            speaker_roles=self.options.speaker_roles)
 
     def items(self) -> Iterator[Item]:
         """Yield every transcript not yet stored; failures of reading go to the tracker."""
@@ -542,6 +542,12 @@ class _Reader:
             try:
                 for position, transcript in enumerate(self._read(path)):
                     state.transcripts += 1
+                    if isinstance(transcript, TranscriptFormatError):
+                        if self.options.on_error == "raise":
+                            raise transcript
+                        # One bad line or list item: reported, and the file read on.
+                        self.tracker.failures.append(_read_failure(name, transcript, 0))
+                        continue
                     if transcript.id in seen:
                         self._duplicate(name, transcript.id, position)
                         continue

@@ -51,7 +51,7 @@ from agentassist.readers.base import name_key, suggest
 from agentassist.readers.source import read_head
 from agentassist.transcript import Transcript
 
-__all__ = ["FORMATS", "read_transcripts", "sniff_format"]
+__all__ = ["FORMATS", "read_records", "read_transcripts", "sniff_format"]
 
 _MODULES: Mapping[str, ModuleType] = {
     "jsonl": jsonl,
@@ -195,11 +195,46 @@ def read_transcripts(
         ConfigError: an unknown ``format``, role, channel or language.
     """
     path = Path(path)
-    name = _format_option(format) if format is not None else None
-    head = _head(path)  # missing, empty or not UTF-8: say so now, not at the first next()
-    name = name or _choose(head, path)
-    reader = _MODULES[name].read
-    transcripts: Iterator[Transcript] = reader(
+    transcripts: Iterator[Transcript] = _MODULES[_pick(path, format)].read(
         path, speaker_roles=speaker_roles, channel=channel, language=language
     )
     return transcripts
+
+
+def _pick(path: Path, format: str | None) -> str:
+    """Return the reader for ``path``: ``format`` if given, else sniffed from its start."""
+    name = _format_option(format) if format is not None else None
+    head = _head(path)  # missing, empty or not UTF-8: say so now, not at the first next()
+    return name or _choose(head, path)
+
+
+def read_records(
+    path: str | Path,
+    *,
+    format: str | None = None,
+    speaker_roles: Mapping[str, str] | None = None,
+    channel: str | None = None,
+    language: str | None = None,
+) -> Iterator[Transcript | TranscriptFormatError]:
+    r"""Read like :func:`read_transcripts`, yielding a bad record as its error.
+
+    Reading goes on past a bad record where the format allows it (a line of JSON Lines,
+    an item of a JSON list), so in a batch one broken line fails one transcript. Errors
+    that end the file (not UTF-8, broken CSV, a format that holds one transcript) are
+    still raised.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "chats.jsonl"
+        >>> _ = path.write_text('{"id": "a", "turns": []}\n{"id": "b"}\n'
+        ...                     '{"id": "c", "turns": []}\n')
+        >>> [getattr(r, "id", None) or r.line for r in read_records(path)]
+        ['a', 2, 'c']
+    """
+    path = Path(path)
+    name = _pick(path, format)
+    options = {"speaker_roles": speaker_roles, "channel": channel, "language": language}
+    if name == "jsonl":
+        return _MODULES[name].read(path, bad_records="yield", **options)
+    records: Iterator[Transcript | TranscriptFormatError] = _MODULES[name].read(path, **options)
+    return records

@@ -18,6 +18,11 @@ Each transcript is an object::
 
 A file whose first non-blank line is a whole JSON object is read as JSON Lines, one line
 at a time, so a file of any size streams; otherwise the file is one JSON document.
+
+Each line of JSON Lines, and each item of a JSON list, is a transcript of its own: with
+``bad_records="yield"`` a bad one is yielded as its :class:`TranscriptFormatError` (saying
+where and what) and reading goes on, so one broken line costs one transcript, not the
+rest of the file.
 """
 
 from __future__ import annotations
@@ -26,8 +31,9 @@ import json
 from collections.abc import Iterator, Mapping
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+from agentassist.errors import ConfigError, TranscriptFormatError
 from agentassist.readers.base import (
     Options,
     Where,
@@ -63,8 +69,12 @@ def read(
     speaker_roles: Mapping[str, str] | None = None,
     channel: str | None = None,
     language: str | None = None,
-) -> Iterator[Transcript]:
+    bad_records: Literal["raise", "yield"] = "raise",
+) -> Iterator[Transcript | TranscriptFormatError]:
     r"""Read every transcript of a JSON or JSON Lines file, in file order.
+
+    ``bad_records="yield"`` yields a bad line or list item as its error and goes on; a
+    file that is not JSON at all still raises.
 
     Example:
         >>> import pathlib, tempfile
@@ -76,13 +86,26 @@ def read(
         [('a', 'voice', 1), ('b', 'chat', 0)]
 
     Raises:
-        ConfigError: a bad ``speaker_roles``, ``channel`` or ``language``.
+        ConfigError: a bad ``speaker_roles``, ``channel``, ``language`` or ``bad_records``.
     """
     options = Options.build(speaker_roles, channel, language)
-    return _read(Path(path), options)
+    if bad_records not in ("raise", "yield"):
+        raise ConfigError(f"bad_records must be 'raise' or 'yield', got {bad_records!r}")
+    return _read(Path(path), options, bad_records == "yield")
 
 
-def _broken_json(exc: json.JSONDecodeError, where: Where, *, line: int) -> Exception:
+def _record(value: object, where: Where, default_id: str, options: Options, keep_going: bool,
+            *, index: int | None = None) -> Transcript | TranscriptFormatError:
+    """Return the transcript of one record, or (when ``keep_going``) its error."""
+    try:
+        return _transcript(value, where, default_id, options, index=index)
+    except TranscriptFormatError as exc:
+        if not keep_going:
+            raise
+        return exc
+
+
+def _broken_json(exc: json.JSONDecodeError, where: Where, *, line: int) -> TranscriptFormatError:
     near = exc.doc[max(exc.pos - 20, 0) : exc.pos + 20]
     return where.at(line=line).error(
         f"broken JSON at column {exc.colno}: {exc.msg} (near {near!r}); expected valid "
@@ -98,7 +121,8 @@ def _next_line(lines: Iterator[tuple[int, str]]) -> tuple[int, str, int] | None:
     return None
 
 
-def _read(path: Path, options: Options) -> Iterator[Transcript]:
+def _read(path: Path, options: Options, keep_going: bool
+          ) -> Iterator[Transcript | TranscriptFormatError]:
     where = Where(path)
     lines = iter_lines(path)
     first = _next_line(lines)
@@ -115,7 +139,7 @@ def _read(path: Path, options: Options) -> Iterator[Transcript]:
             pass  # not a whole object on one line: one document over several lines
     if not one_line:
         text = "\n".join(["\n" * blank + line, *(rest for _, rest in lines)])
-        yield from _read_document(text, where, path.stem, options)
+        yield from _read_document(text, where, path.stem, options, keep_going)
         return
     rest: Iterator[tuple[int, str]] = lines
     default_id = f"{path.stem}-1"
@@ -126,7 +150,7 @@ def _read(path: Path, options: Options) -> Iterator[Transcript]:
             default_id = path.stem
         else:
             rest = chain([following[:2]], lines)
-    yield _transcript(value, where.at(line=number), default_id, options)
+    yield _record(value, where.at(line=number), default_id, options, keep_going)
     position = 1
     for number, line in rest:
         if not line.strip():
@@ -135,11 +159,17 @@ def _read(path: Path, options: Options) -> Iterator[Transcript]:
         try:
             value = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise _broken_json(exc, where, line=number) from None
-        yield _transcript(value, where.at(line=number), f"{path.stem}-{position}", options)
+            broken = _broken_json(exc, where, line=number)
+            if not keep_going:
+                raise broken from None
+            yield broken
+            continue
+        yield _record(value, where.at(line=number), f"{path.stem}-{position}", options,
+                      keep_going)
 
 
-def _read_document(text: str, where: Where, stem: str, options: Options) -> Iterator[Transcript]:
+def _read_document(text: str, where: Where, stem: str, options: Options, keep_going: bool
+                   ) -> Iterator[Transcript | TranscriptFormatError]:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -148,7 +178,7 @@ def _read_document(text: str, where: Where, stem: str, options: Options) -> Iter
         yield _transcript(value, where, stem, options)
         return
     for index, item in enumerate(value):
-        yield _transcript(item, where, f"{stem}-{index + 1}", options, index=index)
+        yield _record(item, where, f"{stem}-{index + 1}", options, keep_going, index=index)
 
 
 def _transcript(

@@ -117,16 +117,35 @@ def test_bad_files_become_failures_and_the_rest_is_scored(
     lines[2] = '{"id": "broken", "turns": [{"speaker": "agent"'  # cut off mid-object
     (folder / "c.jsonl").write_text("\n".join(lines) + "\n")
     summary = run_batch([folder], store=store, pipeline=rules_pipeline)
-    assert summary.scored == 5  # a.jsonl, and c.jsonl up to its broken line
-    messages = sorted(f.message for f in summary.failures)
-    assert len(messages) == 2
-    assert "b.txt" in messages[0]
-    assert "expected" in messages[0]
-    assert "c.jsonl:3" in messages[1]
-    assert "broken JSON" in messages[1]
-    assert "the rest of the file was not read" in messages[1]
+    assert summary.scored == 6  # a.jsonl, and every line of c.jsonl but the broken one
+    failures = sorted(summary.failures, key=lambda f: f.message)
+    assert len(failures) == 2
+    assert "b.txt" in failures[0].message
+    assert "expected" in failures[0].message
+    assert "c.jsonl:3" in failures[1].message
+    assert "broken JSON" in failures[1].message
+    assert "not read" not in failures[1].message
+    assert failures[1].line == 3
     assert summary.job.status == "done"
     assert summary.job.failed == 2
+    stored = [r.transcript_id for r in store.iter_results(summary.job.id)
+              if r.source.endswith("c.jsonl")]
+    assert stored == [json.loads(line)["id"] for i, line in enumerate(lines) if i != 2]
+
+
+def test_an_invalid_line_fails_alone_with_its_id_and_line(
+        store: JobStore, tmp_path: Path, rules_pipeline: Pipeline) -> None:
+    lines = [json.dumps(t) for t in generate_transcripts(3, turns=4, seed=6)]
+    lines[1] = json.dumps({"id": "no-turns", "speaker": "agent", "text": "hello"})
+    path = tmp_path / "calls.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    summary = run_batch([path], store=store, pipeline=rules_pipeline)
+    assert summary.scored == 2
+    [failure] = summary.failures
+    assert (failure.transcript_id, failure.line) == ("no-turns", 2)
+    assert "missing required key 'turns'" in failure.message
+    again = run_batch([path], store=store, pipeline=rules_pipeline)  # same job, file unchanged
+    assert (again.scored, again.skipped) == (0, 3)
 
 
 def test_failures_are_not_repeated_when_the_job_resumes(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from agentassist.errors import ConfigError, TranscriptFormatError
-from agentassist.readers import jsonl, read_transcripts
+from agentassist.readers import jsonl, read_records, read_transcripts
 from agentassist.transcript import Channel, Role
 
 Write = Callable[[str, str | bytes], Path]
@@ -253,3 +253,36 @@ def test_bad_options_raise_config_error_at_call_time(write: Write) -> None:
         read_transcripts(path, channel="phone call")
     with pytest.raises(ConfigError, match=r"language 'english' is not a language code"):
         read_transcripts(path, language="english")
+
+
+def test_read_records_yields_a_bad_line_as_its_error_and_reads_on(write: Write) -> None:
+    path = write("calls.jsonl", _line({"id": "a", "turns": []})
+                 + '{"id": "b", "turns": [}\n'
+                 + _line({"id": "c", "speaker": "agent", "text": "hi"})
+                 + _line({"id": "d", "turns": [{"speaker": "wizard", "text": "hi"}]})
+                 + _line({"id": "e", "turns": []}))
+    records = list(read_records(path))
+    assert [r.id for r in records if not isinstance(r, TranscriptFormatError)] == ["a", "e"]
+    errors = [r for r in records if isinstance(r, TranscriptFormatError)]
+    assert [(e.line, e.transcript_id) for e in errors] == [(2, None), (3, "c"), (4, "d")]
+    assert "broken JSON" in str(errors[0])
+    assert "missing required key 'turns'" in str(errors[1])
+    assert "turn 0: unknown speaker 'wizard'" in str(errors[2])
+    with pytest.raises(TranscriptFormatError, match=r"calls\.jsonl:2: broken JSON"):
+        list(read_transcripts(path))  # the plain reader still stops at the first
+
+
+def test_read_records_reads_on_past_a_bad_list_item(write: Write) -> None:
+    path = write("list.json", json.dumps([{"id": "a", "turns": []}, "oops", {"turns": []}]))
+    records = list(read_records(path))
+    assert isinstance(records[1], TranscriptFormatError)
+    assert "item 1 of the list is 'oops'" in str(records[1])
+    assert [r.id for r in (records[0], records[2])] == ["a", "list-3"]
+
+
+def test_read_records_still_raises_when_the_whole_file_is_bad(write: Write) -> None:
+    path = write("doc.json", '{\n  "id": "x",\n  "turns": [\n    {"speaker": "agent",}\n  ]\n}\n')
+    with pytest.raises(TranscriptFormatError, match=r"doc\.json:4: broken JSON"):
+        list(read_records(path))
+    with pytest.raises(ConfigError, match="bad_records must be 'raise' or 'yield'"):
+        jsonl.read(path, bad_records="skip")  # type: ignore[arg-type]
