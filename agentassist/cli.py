@@ -228,9 +228,10 @@ def train(
     ] = None,
     finetune: Annotated[
         bool, typer.Option("--finetune/--no-finetune",
-                           help="Fine-tune the encoder's top layers first (int8 ONNX beside "
-                                "the heads) or keep the published encoder (default).")
-    ] = False,
+                           help="Fine-tune the encoder's top layers first and ship them as int8 "
+                                "ONNX beside the heads (default, as the shipped model), or "
+                                "train the heads on the published encoder (faster).")
+    ] = True,
 ) -> None:
     """Rebuild the behaviour models in models/ from the project's labelled data."""
     import time

@@ -341,6 +341,15 @@ class Resources:
                     self._base = self._load_base()
             return self._base
 
+    def with_encoder(self, encoder: Encoder) -> Resources:
+        """Return resources sharing spaCy and the published encoder, with ``encoder`` for heads.
+
+        ``encoder`` is a fine-tuned one being trained, or the published one where a
+        shipped fine-tuned encoder must not be used (it saw the whole training split).
+        """
+        return Resources(nlp=self.nlp, models_dir=self.models_dir, threads=self.threads,
+                         runtime=self.runtime, _encoder=encoder, _base=self.base_encoder)
+
     def _load_base(self) -> Encoder:
         if self.runtime == "torch":
             return SentenceTransformerEncoder(threads=self.threads)

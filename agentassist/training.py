@@ -4,7 +4,7 @@
 builds sentence features once with the shared pipeline, fits one logistic head per
 behaviour (multiple-instance: a turn is positive if its best sentence is), calibrates
 on validation (Platt), picks each threshold on validation, measures on the held-out
-test split, and writes ``models/behaviours-minilm-v4``. Seeded and deterministic.
+test split, and writes ``models/behaviours-minilm-v5``. Seeded and deterministic.
 """
 
 from __future__ import annotations
@@ -448,15 +448,34 @@ def near_duplicate_index(base: np.ndarray, vectors: np.ndarray,
     return found
 
 
+def tuned_encoder(resources: Resources, conversations: Sequence[Conversation], out_dir: Path,
+                  *, feedback: Sequence[LabelledTurn] = (), epochs: int | None = None,
+                  progress: Callable[[str], None] | None = None
+                  ) -> tuple[OnnxEncoder, dict[str, Any]]:
+    """Fine-tune the encoder on ``conversations`` (and feedback) into ``out_dir``; load it.
+
+    Returns the fine-tuned encoder (int8 ONNX) and the fine-tuning report.
+    """
+    turns = training_turns(resources.nlp, conversations, feedback)
+    if progress:
+        progress(f"fine-tuning the encoder on {len(turns)} training turns")
+    report = finetune(turns, out_dir, seed=SEED, threads=resources.threads,
+                      epochs=epochs or FINETUNE_EPOCHS, progress=progress)
+    encoder = OnnxEncoder(threads=resources.threads, model_file=out_dir / ENCODER_FILE,
+                          name=TUNED_ENCODER_NAME)
+    return encoder, report
+
+
 def train(*, models_dir: Path, corpus: Path, feedback: Sequence[Path] = (),
           resources: Resources | None = None, limit: int | None = None,
           finetune_encoder: bool = False, finetune_epochs: int | None = None,
           progress: Callable[[str], None] | None = None) -> TrainResult:
     """Rebuild ``models_dir/<MODEL_NAME>`` from the corpus (and feedback files).
 
-    With ``finetune_encoder`` (off by default; see the model card for why), the encoder's
-    top layers are first fine-tuned on the training split and shipped as int8 ONNX beside
-    the heads, and the heads are trained on its vectors.
+    With ``finetune_encoder`` (what ``agentassist train`` does, and how the shipped model
+    was built; off by default here so that quick runs need no torch), the encoder's top
+    layers are first fine-tuned on the training split and shipped as int8 ONNX beside the
+    heads, and the heads are trained on its vectors.
     """
     np.random.seed(SEED)
     resources = resources or Resources.load(models_dir=models_dir)
@@ -483,16 +502,10 @@ def train(*, models_dir: Path, corpus: Path, feedback: Sequence[Path] = (),
     encoder_dir = folder / ENCODER_FOLDER
     finetune_report: dict[str, Any] | None = None
     if finetune_encoder:
-        turns = training_turns(resources.nlp, by_split["train"],
-                               [r for records in feedback_records.values() for r in records])
-        say(f"fine-tuning the encoder on {len(turns)} training turns")
-        finetune_report = finetune(turns, encoder_dir, seed=SEED, threads=resources.threads,
-                                   epochs=finetune_epochs or FINETUNE_EPOCHS, progress=say)
-        tuned = OnnxEncoder(threads=resources.threads, model_file=encoder_dir / ENCODER_FILE,
-                            name=TUNED_ENCODER_NAME)
-        resources = Resources(nlp=resources.nlp, models_dir=models_dir,
-                              threads=resources.threads, runtime=resources.runtime,
-                              _encoder=tuned, _base=base)
+        tuned, finetune_report = tuned_encoder(
+            resources, by_split["train"], encoder_dir, epochs=finetune_epochs, progress=say,
+            feedback=[r for records in feedback_records.values() for r in records])
+        resources = resources.with_encoder(tuned)
     elif encoder_dir.exists():
         # Heads trained on the published encoder must not load beside an old fine-tuned one.
         shutil.rmtree(encoder_dir)
@@ -545,7 +558,8 @@ def write_splits(corpus: Path, out_dir: Path, *, encoder: Any = None) -> dict[st
     by near-duplicates such as "one moment please".
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    records: dict[str, list[dict[str, Any]]] = {name: [] for name in ("train", "validation", "test")}
+    records: dict[str, list[dict[str, Any]]] = {
+        name: [] for name in ("train", "validation", "test")}
     for conv in read_conversations(corpus):
         records[conv.split].extend(labelled_records(conv))
     if encoder is not None:
@@ -563,4 +577,4 @@ def write_splits(corpus: Path, out_dir: Path, *, encoder: Any = None) -> dict[st
     return counts
 
 
-__all__ = ["Role", "TrainResult", "train", "write_splits"]
+__all__ = ["Role", "TrainResult", "train", "tuned_encoder", "write_splits"]

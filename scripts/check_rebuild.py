@@ -68,13 +68,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", type=Path, help="write the rebuilt models here")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--no-finetune", action="store_true",
+                        help="heads on the published encoder (agentassist train --no-finetune)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         target = args.keep or Path(tmp)
         started = time.perf_counter()
         from agentassist.resources import Resources
 
-        train(models_dir=target, corpus=corpus_dir(),
+        train(models_dir=target, corpus=corpus_dir(), finetune_encoder=not args.no_finetune,
               resources=Resources.load(models_dir=target, threads=args.threads),
               progress=lambda msg: print(f"[{time.perf_counter() - started:7.1f}s] {msg}",
                                          flush=True))

@@ -91,3 +91,41 @@ def test_a_missing_tuned_encoder_file_is_a_clear_error(tmp_path):
 
     with pytest.raises(ModelNotFoundError, match="agentassist train"):
         OnnxEncoder(model_file=tmp_path / "nothing.onnx")
+
+
+@pytest.mark.slow
+def test_the_anchor_term_is_the_drift_from_the_published_vectors():
+    import torch
+    from transformers import AutoModel
+
+    from agentassist import finetune as ft
+    from agentassist.resources import _encoder_package_path
+
+    model = AutoModel.from_pretrained(str(_encoder_package_path()), local_files_only=True)
+    model.eval()
+    split = model.config.num_hidden_layers - ft.TRAINABLE_LAYERS
+    turns = training_turns(build_nlp(), list(read_conversations())[:1])[:4]
+    texts = [s for turn in turns for s in turn.sentences]
+    cache = ft._lower_states(model, texts, split)
+    anchors = ft._published_vectors(model, split, cache)
+    published = OnnxEncoder(threads=2).encode(texts)
+    assert np.allclose(anchors.numpy(), published, atol=1e-3)  # the anchors are the published
+    head = torch.nn.Linear(model.config.hidden_size, len(BEHAVIOURS))
+    weights = torch.ones(len(BEHAVIOURS))
+    with torch.no_grad():
+        free = ft._batch_loss(model, head, split, cache, turns, weights)
+        unmoved = ft._batch_loss(model, head, split, cache, turns, weights, anchors)
+        opposite = ft._batch_loss(model, head, split, cache, turns, weights, -anchors)
+    assert float(unmoved) == pytest.approx(float(free), abs=1e-5)  # nothing moved yet: no cost
+    assert float(opposite - free) == pytest.approx(2.0 * ft.ANCHOR_WEIGHT, abs=1e-4)
+    assert ft.ANCHOR_WEIGHT > 0  # the shipped recipe anchors
+
+
+@pytest.mark.slow
+def test_the_fine_tuning_report_records_the_anchor(tuned):
+    import json
+
+    from agentassist import finetune as ft
+
+    report = json.loads((tuned[0] / MODEL_NAME / ENCODER_FOLDER / "finetune.json").read_text())
+    assert report["anchor_weight"] == ft.ANCHOR_WEIGHT

@@ -85,3 +85,36 @@ def test_command_refuses_a_bad_fold_count_before_any_work(small_corpus, capsys):
     err = capsys.readouterr().err
     assert str(small_corpus) in err
     assert "between 2 and the number of files (3)" in err
+
+
+def test_each_fold_can_be_featurised_by_its_own_encoder(featurised):
+    rows, splits, sources, vectors = featurised
+    asked: list[set[str]] = []
+
+    def fold_features(held_out: set[str]):
+        asked.append(held_out)
+        # A stand-in for "featurised by an encoder tuned without these files".
+        return rows.subset(lambda i: True)
+
+    result = cross_file(rows, splits, sources, vectors, folds=3, fold_features=fold_features)
+    assert asked == [{name} for name in FILES]
+    assert len(result["folds"]) == 3
+
+    with pytest.raises(ValueError, match="same turns in the same order"):
+        cross_file(rows, splits, sources, vectors, folds=3,
+                   fold_features=lambda held_out: rows.subset(lambda i: i % 2 == 0))
+
+
+def test_the_corpus_is_featurised_with_the_published_encoder_not_a_shipped_tuned_one(
+        small_corpus, tmp_path):
+    resources = Resources.blank(models_dir=tmp_path)
+    seen = []
+    original = resources.with_encoder
+
+    def spy(encoder):
+        seen.append(encoder)
+        return original(encoder)
+
+    resources.with_encoder = spy  # type: ignore[method-assign]
+    featurise_corpus(small_corpus, resources)
+    assert seen == [resources.base_encoder]
