@@ -218,12 +218,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"error: {corpus}: {exc}", file=sys.stderr)
         return 2
+    from agentassist.resources import Resources
+
     started = time.perf_counter()
+
     def say(message: str) -> None:
         print(f"[{time.perf_counter() - started:7.1f}s] {message}", file=sys.stderr, flush=True)
 
-    rows, splits, sources, vectors = featurise_corpus(corpus)
-    per_fold = finetuned_features(corpus, progress=say) if args.finetune else None
+    resources = Resources.load()  # spaCy and the published encoder, loaded once for all folds
+    rows, splits, sources, vectors = featurise_corpus(corpus, resources)
+    per_fold = finetuned_features(corpus, resources, progress=say) if args.finetune else None
     result = cross_file(rows, splits, sources, vectors, args.folds, progress=say,
                         fold_features=per_fold)
     result["encoder"] = "fine-tuned per fold" if args.finetune else "published, frozen"
