@@ -219,9 +219,9 @@ def read_records(
     r"""Read like :func:`read_transcripts`, yielding a bad record as its error.
 
     Reading goes on past a bad record where the format allows it (a line of JSON Lines,
-    an item of a JSON list), so in a batch one broken line fails one transcript. Errors
-    that end the file (not UTF-8, broken CSV, a format that holds one transcript) are
-    still raised.
+    an item of a JSON list, a CSV transcript with a bad row), so in a batch one broken
+    line fails one transcript. Errors that end the file (not UTF-8, broken CSV quoting, a
+    format that holds one transcript) are still raised.
 
     Example:
         >>> import pathlib, tempfile
@@ -234,7 +234,7 @@ def read_records(
     path = Path(path)
     name = _pick(path, format)
     options = {"speaker_roles": speaker_roles, "channel": channel, "language": language}
-    if name == "jsonl":
+    if name in ("jsonl", "csv"):
         return _MODULES[name].read(path, bad_records="yield", **options)
     records: Iterator[Transcript | TranscriptFormatError] = _MODULES[name].read(path, **options)
     return records

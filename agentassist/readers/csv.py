@@ -22,6 +22,12 @@ Rows are grouped by transcript id, in order of each id's first row, so a
 conversation's rows need not be contiguous; the whole file is read before the first
 transcript is returned. The delimiter is a comma, tab, semicolon or ``|``, whichever
 gives a header with a speaker and a text column.
+
+A bad row (an unknown speaker, a bad time, too few fields) fails its transcript: with
+``bad_records="yield"`` that transcript is yielded as the row's
+:class:`TranscriptFormatError`, in its place, and the other transcripts are read as
+usual. A row whose transcript id can't be read is an error of its own. Broken quoting
+still ends the file (the rows after it can't be told apart).
 """
 
 from __future__ import annotations
@@ -30,8 +36,9 @@ import csv
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+from agentassist.errors import ConfigError, TranscriptFormatError
 from agentassist.readers.base import (
     Options,
     Where,
@@ -93,8 +100,12 @@ def read(
     speaker_roles: Mapping[str, str] | None = None,
     channel: str | None = None,
     language: str | None = None,
-) -> Iterator[Transcript]:
+    bad_records: Literal["raise", "yield"] = "raise",
+) -> Iterator[Transcript | TranscriptFormatError]:
     r"""Read every transcript of a CSV file, in order of first appearance.
+
+    ``bad_records="yield"`` yields a transcript with a bad row as that row's error (its
+    first one) and goes on with the others; a file that is not CSV at all still raises.
 
     Example:
         >>> import pathlib, tempfile
@@ -105,10 +116,12 @@ def read(
         [('x', 2, {'team': 'Cards'}), ('y', 1, {'team': 'Loans'})]
 
     Raises:
-        ConfigError: a bad ``speaker_roles``, ``channel`` or ``language``.
+        ConfigError: a bad ``speaker_roles``, ``channel``, ``language`` or ``bad_records``.
     """
     options = Options.build(speaker_roles, channel, language)
-    return _read(Path(path), options)
+    if bad_records not in ("raise", "yield"):
+        raise ConfigError(f"bad_records must be 'raise' or 'yield', got {bad_records!r}")
+    return _read(Path(path), options, bad_records == "yield")
 
 
 @dataclass(slots=True)
@@ -119,6 +132,7 @@ class _Conversation:
     language: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     varying: set[str] = field(default_factory=set)
+    error: TranscriptFormatError | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +164,9 @@ class _Columns:
         return [index for index in range(len(self.names)) if index not in used]
 
 
-def _read(path: Path, options: Options) -> Iterator[Transcript]:
+def _read(
+    path: Path, options: Options, keep_going: bool
+) -> Iterator[Transcript | TranscriptFormatError]:
     where = Where(path)
     lines = iter_lines(path)
     first = next(((number, line) for number, line in lines if line.strip()), None)
@@ -178,14 +194,23 @@ def _read(path: Path, options: Options) -> Iterator[Transcript]:
             last_line = row_number
             yield row_line + "\n"
 
+    # Conversations by transcript id, and (keyed by line) rows whose id can't be read.
     conversations: dict[str, _Conversation] = {}
+    orphans: dict[int, TranscriptFormatError] = {}
+    order: list[str | int] = []
     reader = csv.reader(rows_source(), delimiter=delimiter, strict=True)
     row_start = number + 1
     try:
         for row in reader:
             if any(cell.strip() for cell in row):
                 row_where = where.at(line=row_start)
-                _add_row(row, columns, row_where, conversations, options, path.stem)
+                try:
+                    _add_row(row, columns, row_where, conversations, order, options, path.stem)
+                except TranscriptFormatError as exc:
+                    if not keep_going:
+                        raise
+                    _fail_row(exc, row, columns, row_where, conversations, orphans, order,
+                              path.stem)
             row_start = last_line + 1
     except csv.Error as exc:
         problem = str(exc)
@@ -195,7 +220,14 @@ def _read(path: Path, options: Options) -> Iterator[Transcript]:
             f"broken CSV: {problem}; expected {delimiter!r}-separated fields, quoted with '\"' "
             '(a quote inside a quoted field is written twice: "")'
         ) from None
-    for conversation in conversations.values():
+    for key in order:
+        if isinstance(key, int):
+            yield orphans[key]
+            continue
+        conversation = conversations[key]
+        if conversation.error is not None:
+            yield conversation.error
+            continue
         metadata = {
             key: value
             for key, value in conversation.metadata.items()
@@ -211,11 +243,51 @@ def _read(path: Path, options: Options) -> Iterator[Transcript]:
         )
 
 
+def _fail_row(
+    error: TranscriptFormatError,
+    row: list[str],
+    columns: _Columns,
+    where: Where,
+    conversations: dict[str, _Conversation],
+    orphans: dict[int, TranscriptFormatError],
+    order: list[str | int],
+    stem: str,
+) -> None:
+    """Fail the transcript of a bad row (its first error stands), or the row on its own."""
+    try:
+        transcript_id = _row_id(row, columns, where, stem)
+    except TranscriptFormatError:
+        transcript_id = None
+    if transcript_id is None:
+        orphans[where.line or 0] = error
+        order.append(where.line or 0)
+        return
+    conversation = conversations.get(transcript_id)
+    if conversation is None:
+        conversation = _Conversation(where.at(transcript_id=transcript_id))
+        conversations[transcript_id] = conversation
+        order.append(transcript_id)
+    if conversation.error is None:
+        if error.transcript_id is None:  # e.g. a short row: say whose row it was
+            error = where.at(transcript_id=transcript_id).error(error.detail)
+        conversation.error = error
+
+
+def _row_id(row: list[str], columns: _Columns, where: Where, stem: str) -> str | None:
+    """Return the transcript id of ``row`` (``None`` if the row is too short to hold one)."""
+    if columns.id is None:
+        return stem
+    if columns.id >= len(row):
+        return None
+    return parse_id(row[columns.id], where, key=f"{columns.names[columns.id]!r} value")
+
+
 def _add_row(
     row: list[str],
     columns: _Columns,
     where: Where,
     conversations: dict[str, _Conversation],
+    order: list[str | int],
     options: Options,
     stem: str,
 ) -> None:
@@ -224,14 +296,15 @@ def _add_row(
             f"row has {len(row)} fields; expected {len(columns.names)}, one per header "
             f"column ({', '.join(columns.names)})"
         )
-    if columns.id is None:
-        transcript_id = stem
-    else:
-        transcript_id = parse_id(row[columns.id], where, key=f"{columns.names[columns.id]!r} value")
+    transcript_id = _row_id(row, columns, where, stem)
+    assert transcript_id is not None  # the row has every column
     conversation = conversations.get(transcript_id)
     if conversation is None:
         conversation = _Conversation(where.at(transcript_id=transcript_id))
         conversations[transcript_id] = conversation
+        order.append(transcript_id)
+    if conversation.error is not None:
+        return  # already failed: its first error is what the user sees
     here = where.at(transcript_id=transcript_id, turn=len(conversation.turns))
     if (
         conversation.channel is None

@@ -148,6 +148,23 @@ def test_an_invalid_line_fails_alone_with_its_id_and_line(
     assert (again.scored, again.skipped) == (0, 3)
 
 
+def test_a_bad_csv_row_fails_its_call_and_the_other_calls_are_scored(
+        store: JobStore, tmp_path: Path, rules_pipeline: Pipeline) -> None:
+    rows = ["call_id,speaker,text"]
+    for k in range(4):
+        rows += [f"c-{k},agent,Good morning, how can I help?", f"c-{k},customer,My bill is wrong."]
+    rows[4] = "c-1,custmer,My bill is wrong."  # line 5: a typo in one call's speaker
+    path = tmp_path / "calls.csv"
+    path.write_text("\n".join(r.replace(", how", " how") for r in rows) + "\n")
+    summary = run_batch([path], store=store, pipeline=rules_pipeline)
+    assert summary.scored == 3
+    [failure] = summary.failures
+    assert (failure.transcript_id, failure.line) == ("c-1", 5)
+    assert "unknown speaker 'custmer'" in failure.message
+    stored = sorted(r.transcript_id for r in store.iter_results(summary.job.id))
+    assert stored == ["c-0", "c-2", "c-3"]
+
+
 def test_failures_are_not_repeated_when_the_job_resumes(
         store: JobStore, tmp_path: Path, rules_pipeline: Pipeline) -> None:
     (tmp_path / "bad.txt").write_text("nothing here looks like a transcript\n")

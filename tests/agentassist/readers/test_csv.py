@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from agentassist.errors import TranscriptFormatError
-from agentassist.readers import csv, read_transcripts
+from agentassist.readers import csv, read_records, read_transcripts
 from agentassist.transcript import Channel, Role
 
 Write = Callable[[str, str | bytes], Path]
@@ -144,3 +144,54 @@ def test_rejects_broken_quoting(write: Write) -> None:
 def test_rejects_empty_file(write: Write) -> None:
     with pytest.raises(TranscriptFormatError, match=r"empty\.csv: file is empty"):
         list(csv.read(write("empty.csv", "")))
+
+
+BAD_ROWS = """\
+call_id,speaker,text,start
+c-1,agent,Hello,0
+c-2,agent,Good morning,0
+c-1,custmer,Hi,1
+c-3,agent,Hi there,0
+c-1,agent,Still here?,2
+c-3,customer,Hello,1
+c-2,customer
+,agent,Who am I?,0
+"""
+
+
+def test_read_records_fails_only_the_transcript_with_a_bad_row(write: Write) -> None:
+    """One mistyped speaker in a file of many calls costs that call, not the file."""
+    path = write("calls.csv", BAD_ROWS)
+    records = list(read_records(path))
+    assert [type(r).__name__ for r in records] == [
+        "TranscriptFormatError", "TranscriptFormatError", "Transcript", "TranscriptFormatError"
+    ]
+    c1, c2, c3, orphan = records
+    # c-1: its first bad row is the failure; its good rows are not scored without it.
+    assert "calls.csv:4: transcript 'c-1', turn 1: unknown speaker 'custmer'" in str(c1)
+    assert str(c1).startswith(str(path))  # the whole path, as the user gave it
+    assert c1.transcript_id == "c-1"
+    # c-2: a row with too few fields still names its transcript.
+    assert "calls.csv:8: transcript 'c-2': row has 2 fields; expected 4" in str(c2)
+    assert c2.transcript_id == "c-2"
+    assert (c3.id, [t.text for t in c3.turns]) == ("c-3", ["Hi there", "Hello"])
+    # A row with no id can't be put in any transcript: an error of its own, with its line.
+    assert "calls.csv:9: 'call_id' value '' is not a transcript id" in str(orphan)
+
+
+def test_read_transcripts_still_stops_at_the_first_bad_row(write: Write) -> None:
+    with pytest.raises(TranscriptFormatError, match=r"calls\.csv:4: .*unknown speaker"):
+        list(read_transcripts(write("calls.csv", BAD_ROWS)))
+
+
+def test_read_records_still_raises_on_broken_quoting(write: Write) -> None:
+    path = write("q.csv", 'call_id,speaker,text\nc-1,agent,"Hi "there"",x\nc-2,agent,Hi\n')
+    with pytest.raises(TranscriptFormatError, match=r"q\.csv:2: broken CSV"):
+        list(read_records(path))
+
+
+def test_bad_records_option_is_checked(write: Write) -> None:
+    from agentassist.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="bad_records must be 'raise' or 'yield'"):
+        csv.read(write("calls.csv", BAD_ROWS), bad_records="skip")  # type: ignore[arg-type]
