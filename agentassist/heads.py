@@ -16,6 +16,7 @@ import numpy as np
 
 from agentassist.cues import question_form
 from agentassist.errors import ModelNotFoundError
+from agentassist.features import describe
 
 #: The folder of the trained heads in a models directory (``models/<MODEL_NAME>``).
 MODEL_NAME: Final = "behaviours-minilm-v5"
@@ -55,6 +56,14 @@ class BehaviourHeads:
                 f"{folder} has no {WEIGHTS_FILE}; rebuild it with 'agentassist train'"
             )
         manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
+        built_for = manifest.get("features")
+        if built_for != describe():
+            layout = (built_for or {}).get("layout", "an unrecorded layout")
+            raise ModelNotFoundError(
+                f"{folder} was built for feature layout {layout}, but this version of "
+                f"agentassist computes {describe()['layout']}; rebuild it with "
+                "'agentassist train' or use the agentassist release it was built with"
+            )
         tensors = load_file(str(weights_path))
         return cls(
             behaviours=list(manifest["behaviours"]),

@@ -40,6 +40,22 @@ def test_training_writes_loadable_heads_with_thresholds(tmp_path):
     assert ((0 <= p) & (p <= 1)).all()
 
 
+def test_heads_built_for_another_feature_layout_are_refused(tmp_path):
+    """Heads of another layout would multiply the wrong columns: say so, don't guess."""
+    import shutil
+
+    from agentassist.errors import ModelNotFoundError
+
+    tiny_models(tmp_path)
+    old = tmp_path / "old"
+    shutil.copytree(tmp_path / MODEL_NAME, old)
+    manifest = json.loads((old / "manifest.json").read_text())
+    manifest["features"]["layout"] = ["sentence_vector", "context_vector", "cues"]
+    (old / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelNotFoundError, match=r"context_vector', 'cues'\].*agentassist train"):
+        BehaviourHeads.load(old)
+
+
 def test_question_detection_reads_only_the_cues_and_kind_reads_everything(tmp_path):
     tiny_models(tmp_path)
     heads = BehaviourHeads.load(tmp_path / MODEL_NAME)
