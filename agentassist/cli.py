@@ -190,11 +190,17 @@ def evaluate(
     input_file: Annotated[Path, typer.Argument(help="Labelled-turn JSONL with labels.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
     method: MethodOption = "auto",
+    resamples: Annotated[
+        int, typer.Option("--resamples", min=0,
+                          help="Bootstrap resamples for the 95% intervals of F1 and PR-AUC "
+                               "(whole conversations when every record has a "
+                               "conversation_id; 0 skips them).")
+    ] = 1000,
 ) -> None:
     """Report precision, recall, F1, PR-AUC, kappa and calibration per behaviour."""
     from evaluation.turns import evaluate_file
 
-    result = evaluate_file(build_pipeline(method), input_file)
+    result = evaluate_file(build_pipeline(method), input_file, resamples=resamples)
     if result.ignored_labels:
         err.print(f"note: {result.ignored_labels} labels outside the vocabulary were ignored "
                   f"({', '.join(result.ignored_names)})")
@@ -202,13 +208,24 @@ def evaluate(
         sys.stdout.write(json.dumps(result.to_json(), indent=2) + "\n")
         return
     table = Table(title=f"{input_file.name}: {result.records} turns ({result.method} detectors)")
-    for column in ("behaviour", "n", "pos", "P", "R", "F1", "PR-AUC", "kappa", "ECE"):
+    columns = ["behaviour", "n", "pos", "P", "R", "F1", "PR-AUC", "kappa", "ECE"]
+    if resamples:
+        columns[6:6] = ["F1 95% CI"]
+        columns[8:8] = ["PR-AUC 95% CI"]
+    for column in columns:
         table.add_column(column, justify="left" if column == "behaviour" else "right")
     for name, m in result.metrics.items():
-        table.add_row(name, f"{m['n']:.0f}", f"{m['positives']:.0f}", f"{m['precision']:.3f}",
-                      f"{m['recall']:.3f}", f"{m['f1']:.3f}", f"{m['pr_auc']:.3f}",
-                      f"{m['kappa']:.3f}", f"{m['ece']:.3f}")
+        cells = [name, f"{m['n']:.0f}", f"{m['positives']:.0f}", f"{m['precision']:.3f}",
+                 f"{m['recall']:.3f}", f"{m['f1']:.3f}", f"{m['pr_auc']:.3f}",
+                 f"{m['kappa']:.3f}", f"{m['ece']:.3f}"]
+        if resamples:
+            cells[6:6] = ["{:.3f}–{:.3f}".format(*m["f1_ci"])]
+            cells[8:8] = ["{:.3f}–{:.3f}".format(*m["pr_auc_ci"])]
+        table.add_row(*cells)
     out.print(table)
+    if resamples:
+        err.print(f"intervals: {resamples} bootstrap resamples of "
+                  f"{result.intervals['resampled']}")
 
 
 @app.command()

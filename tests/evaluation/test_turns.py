@@ -75,3 +75,34 @@ def test_evaluate_names_the_bad_line(tmp_path):
     assert done.returncode != 0
     assert "Traceback" not in done.stderr
     assert f"{path}:2: not valid JSON" in done.stderr
+
+
+def test_intervals_resample_turns_unless_every_record_names_its_conversation(labelled, tmp_path):
+    pipeline = Pipeline.from_resources(Resources.blank(models_dir=tmp_path), method="rules")
+    result = evaluate_file(pipeline, labelled, resamples=200)
+    assert result.intervals["resampled"] == "turns"
+    low, high = result.metrics["question"]["f1_ci"]
+    assert 0.0 <= low <= result.metrics["question"]["f1"] <= high <= 1.0
+    grouped = tmp_path / "grouped.jsonl"
+    grouped.write_text("".join(json.dumps({**r, "conversation_id": "c1"}) + "\n"
+                               for r in RECORDS), encoding="utf-8")
+    one_conversation = evaluate_file(pipeline, grouped, resamples=200)
+    assert one_conversation.intervals["resampled"] == "conversations"
+    # One conversation drawn again and again is always the same sample: no spread at all.
+    assert one_conversation.metrics["question"]["f1_ci"] == [1.0, 1.0]
+    assert "f1_ci" not in evaluate_file(pipeline, labelled, resamples=0).metrics["question"]
+
+
+def test_evaluate_table_shows_the_intervals_and_json_says_how_they_were_drawn(labelled, tmp_path):
+    empty = tmp_path / "no-models"
+    empty.mkdir()
+    table = _evaluate(labelled, empty, "--resamples", "100")
+    assert table.returncode == 0, table.stderr
+    assert "F1 95% CI" in table.stdout and "PR-AUC 95% CI" in table.stdout
+    assert "100 bootstrap resamples of turns" in table.stderr
+    report = json.loads(_evaluate(labelled, empty, "--json", "--resamples", "100").stdout)
+    assert report["intervals"] == {"level": 0.95, "resamples": 100, "seed": 0,
+                                   "resampled": "turns"}
+    assert len(report["behaviours"]["question"]["pr_auc_ci"]) == 2
+    plain = _evaluate(labelled, empty, "--resamples", "0")
+    assert "95% CI" not in plain.stdout and "bootstrap" not in plain.stderr
