@@ -12,6 +12,7 @@ import os
 import re
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -177,8 +178,17 @@ class OnnxEncoder:
     dimension = EMBEDDING_DIM
     max_tokens = 256
 
-    def __init__(self, *, batch_size: int = 64, threads: int | None = None,
+    def __init__(self, *, batch_size: int | None = None, threads: int | None = None,
                  model_file: Path | None = None, name: str | None = None) -> None:
+        """Load ``model_file`` (default: the published encoder, exported once).
+
+        ``batch_size`` defaults to 64, or to 1 for a model that quantises activations
+        dynamically (the int8 fine-tuned encoder): its int8 scale is taken over the
+        whole input batch, so a sentence's vector would depend on the sentences beside
+        it, and a turn would score differently live (alone) than in a batch. One
+        sentence at a time, ``threads`` sentences run side by side, one core each, which
+        is faster here than batching them.
+        """
         import onnxruntime
 
         _encoder_package_path()  # a clear error when the encoder package is missing
@@ -192,14 +202,21 @@ class OnnxEncoder:
         if not model_file.is_file():
             logger.info("exporting the sentence encoder to ONNX once: %s", model_file)
             export_onnx(model_file)
+        if batch_size is None:
+            batch_size = 1 if quantises_per_batch(model_file) else 64
         self.batch_size = batch_size
         self._tokenizer = load_tokenizer(self.max_tokens)
+        threads = threads or min(os.cpu_count() or 1, 4)
+        # Single sentences: one thread per run, ``threads`` runs at once (a session may
+        # be run from several threads). Batches: every thread inside one run.
+        self._workers = threads if batch_size == 1 else 1
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads or min(os.cpu_count() or 1, 4)
+        options.intra_op_num_threads = 1 if self._workers > 1 else threads
         options.inter_op_num_threads = 1
         self._session = onnxruntime.InferenceSession(
             str(model_file), options, providers=["CPUExecutionProvider"]
         )
+        self._pool: ThreadPoolExecutor | None = None
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Return normalised vectors for ``texts``, in length-sorted batches of ``batch_size``.
@@ -208,19 +225,41 @@ class OnnxEncoder:
         """
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start:start + self.batch_size]
-            batch = self._tokenizer.encode_batch([texts[i] for i in rows])
-            ids = np.array([e.ids for e in batch], dtype=np.int64)
-            mask = np.array([e.attention_mask for e in batch], dtype=np.int64)
-            hidden = self._session.run(
-                None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-            )[0]
-            weights = mask[..., None].astype(np.float32)
-            pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-            out[rows] = pooled / np.clip(norms, 1e-12, None)
+        batches = [order[start:start + self.batch_size]
+                   for start in range(0, len(order), self.batch_size)]
+        if self._workers > 1 and len(batches) > 1:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="encoder")
+            vectors = self._pool.map(lambda rows: self._run([texts[i] for i in rows]), batches)
+        else:
+            vectors = (self._run([texts[i] for i in rows]) for rows in batches)
+        for rows, batch_vectors in zip(batches, vectors, strict=True):
+            out[rows] = batch_vectors
         return out
+
+    def _run(self, texts: list[str]) -> np.ndarray:
+        batch = self._tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in batch], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in batch], dtype=np.int64)
+        hidden = self._session.run(
+            None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        )[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return np.asarray(pooled / np.clip(norms, 1e-12, None))
+
+
+def quantises_per_batch(model_file: Path) -> bool:
+    """Tell whether an ONNX model quantises activations dynamically (per input tensor).
+
+    ``quantize_dynamic`` inserts ``DynamicQuantizeLinear`` before each integer matmul;
+    its scale comes from the largest activation in the whole batch.
+    """
+    import onnx
+
+    model = onnx.load(str(model_file), load_external_data=False)
+    return any(node.op_type == "DynamicQuantizeLinear" for node in model.graph.node)
 
 
 _TOKEN = re.compile(r"[a-z']+|\d+|[^\sa-z\d]")

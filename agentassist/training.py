@@ -4,7 +4,7 @@
 builds sentence features once with the shared pipeline, fits one logistic head per
 behaviour (multiple-instance: a turn is positive if its best sentence is), calibrates
 on validation (Platt), picks each threshold on validation, measures on the held-out
-test split, and writes ``models/behaviours-minilm-v5``. Seeded and deterministic.
+test split, and writes ``models/behaviours-minilm-v6``. Seeded and deterministic.
 """
 
 from __future__ import annotations
@@ -561,7 +561,8 @@ def write_splits(corpus: Path, out_dir: Path, *, encoder: Any = None) -> dict[st
     records: dict[str, list[dict[str, Any]]] = {
         name: [] for name in ("train", "validation", "test")}
     for conv in read_conversations(corpus):
-        records[conv.split].extend(labelled_records(conv))
+        # Every earlier turn as context, as training sees it, so evaluate reproduces its figures.
+        records[conv.split].extend(labelled_records(conv, context_turns=len(conv.turns)))
     if encoder is not None:
         found = held_out_duplicates(
             encoder, [r["text"] for r in records["train"]],
