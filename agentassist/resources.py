@@ -217,19 +217,22 @@ class OnnxEncoder:
             str(model_file), options, providers=["CPUExecutionProvider"]
         )
         self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Return normalised vectors for ``texts``, in length-sorted batches of ``batch_size``.
 
-        Sorting keeps padding small: one long e-mail no longer pads 63 short turns.
+        Sorting keeps padding small: one long e-mail no longer pads 63 short turns. One
+        sentence per batch, the batches run side by side on the encoder's threads.
         """
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         batches = [order[start:start + self.batch_size]
                    for start in range(0, len(order), self.batch_size)]
         if self._workers > 1 and len(batches) > 1:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="encoder")
+            with self._pool_lock:
+                if self._pool is None:
+                    self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="encoder")
             vectors = self._pool.map(lambda rows: self._run([texts[i] for i in rows]), batches)
         else:
             vectors = (self._run([texts[i] for i in rows]) for rows in batches)

@@ -93,7 +93,7 @@ def evaluate_file(pipeline: Pipeline, path: str | Path, *, resamples: int = 1000
                         ignored_names=sorted(stats.unknown_names or ()), method=pipeline.method)
     if resamples > 0:
         result.intervals = {"level": level, "resamples": resamples, "seed": 0,
-                            "resampled": "conversations" if grouped else "turns"}
+                            "resampled": "conversations" if grouped and records else "turns"}
     for name in LABEL_NAMES:
         if truth[name]:
             result.metrics[name] = binary_report(decided[name], scores[name], truth[name])
