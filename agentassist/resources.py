@@ -198,12 +198,15 @@ class OnnxEncoder:
             raise ModelNotFoundError(
                 f"{model_file} is missing; rebuild the models with 'agentassist train'"
             )
+        given = model_file is not None
         model_file = model_file or cache_dir() / "encoder" / f"{ENCODER_NAME}-fp32.onnx"
         if not model_file.is_file():
             logger.info("exporting the sentence encoder to ONNX once: %s", model_file)
             export_onnx(model_file)
         if batch_size is None:
-            batch_size = 1 if quantises_per_batch(model_file) else 64
+            # The published export is fp32 by construction: reading its 86 MB to look for
+            # quantisation would cost half a second of every load.
+            batch_size = 1 if given and quantises_per_batch(model_file) else 64
         self.batch_size = batch_size
         self._tokenizer = load_tokenizer(self.max_tokens)
         threads = threads or min(os.cpu_count() or 1, 4)
