@@ -224,7 +224,7 @@ def _best_threshold(p: np.ndarray, y: np.ndarray) -> float:
 def _average_precision(p: np.ndarray, y: np.ndarray) -> float:
     from evaluation.metrics import average_precision
 
-    return average_precision(p.tolist(), y.astype(int).tolist())
+    return average_precision(p, y)
 
 
 @dataclass

@@ -68,17 +68,7 @@ def average_precision(scores: Sequence[float], actual: Sequence[int]) -> float:
         >>> average_precision([0.9, 0.8, 0.3, 0.1], [1, 0, 1, 0])
         0.8333333333333333
     """
-    positives = sum(actual)
-    if not positives:
-        return 0.0
-    order = sorted(range(len(scores)), key=lambda i: -scores[i])
-    hits = 0
-    total = 0.0
-    for rank, i in enumerate(order, start=1):
-        if actual[i]:
-            hits += 1
-            total += hits / rank
-    return total / positives
+    return _average_precision(np.asarray(scores, dtype=np.float64), np.asarray(actual, dtype=bool))
 
 
 def cohen_kappa(a: Sequence[object], b: Sequence[object]) -> float:
@@ -203,16 +193,19 @@ def _group_members(groups: Sequence[Hashable]) -> list[np.ndarray]:
 
 
 def _f1(pred: np.ndarray, truth: np.ndarray) -> float:
-    tp = int(np.count_nonzero(pred & truth))
-    wrong = int(np.count_nonzero(pred ^ truth))
-    return 2 * tp / (2 * tp + wrong) if tp else 0.0
+    return PRF(tp=int(np.count_nonzero(pred & truth)), fp=int(np.count_nonzero(pred & ~truth)),
+               fn=int(np.count_nonzero(~pred & truth))).f1
 
 
 def _average_precision(score: np.ndarray, truth: np.ndarray) -> float:
-    """:func:`average_precision` in numpy (same stable order of tied scores)."""
+    """Average precision over scores ranked high to low (tied scores keep their order).
+
+    The precisions are added one after another (``cumsum``), as a plain loop would, so
+    the result does not depend on numpy's summation order.
+    """
     positives = int(np.count_nonzero(truth))
     if not positives:
         return 0.0
     ordered = truth[np.argsort(-score, kind="stable")]
     precision = np.cumsum(ordered) / np.arange(1, len(ordered) + 1)
-    return float(precision[ordered].sum() / positives)
+    return float(np.cumsum(precision[ordered])[-1] / positives)

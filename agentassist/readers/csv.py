@@ -262,15 +262,22 @@ def _fail_row(
         orphans[where.line or 0] = error
         order.append(where.line or 0)
         return
+    conversation = _conversation(transcript_id, where, conversations, order)
+    if conversation.error is None:
+        if error.transcript_id is None:  # e.g. a short row: say whose row it was
+            error = where.at(transcript_id=transcript_id).error(error.detail)
+        conversation.error = error
+
+
+def _conversation(transcript_id: str, where: Where, conversations: dict[str, _Conversation],
+                  order: list[str | int]) -> _Conversation:
+    """Return the conversation ``transcript_id``, starting it (in file order) if new."""
     conversation = conversations.get(transcript_id)
     if conversation is None:
         conversation = _Conversation(where.at(transcript_id=transcript_id))
         conversations[transcript_id] = conversation
         order.append(transcript_id)
-    if conversation.error is None:
-        if error.transcript_id is None:  # e.g. a short row: say whose row it was
-            error = where.at(transcript_id=transcript_id).error(error.detail)
-        conversation.error = error
+    return conversation
 
 
 def _row_id(row: list[str], columns: _Columns, where: Where, stem: str) -> str | None:
@@ -298,11 +305,7 @@ def _add_row(
         )
     transcript_id = _row_id(row, columns, where, stem)
     assert transcript_id is not None  # the row has every column
-    conversation = conversations.get(transcript_id)
-    if conversation is None:
-        conversation = _Conversation(where.at(transcript_id=transcript_id))
-        conversations[transcript_id] = conversation
-        order.append(transcript_id)
+    conversation = _conversation(transcript_id, where, conversations, order)
     if conversation.error is not None:
         return  # already failed: its first error is what the user sees
     here = where.at(transcript_id=transcript_id, turn=len(conversation.turns))
