@@ -58,11 +58,10 @@ class BehaviourHeads:
         manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
         built_for = manifest.get("features")
         if built_for != describe():
-            layout = (built_for or {}).get("layout", "an unrecorded layout")
             raise ModelNotFoundError(
-                f"{folder} was built for feature layout {layout}, but this version of "
-                f"agentassist computes {describe()['layout']}; rebuild it with "
-                "'agentassist train' or use the agentassist release it was built with"
+                f"{folder} was built for {_layout_difference(built_for or {}, describe())}; "
+                "rebuild it with 'agentassist train' or use the agentassist release it was "
+                "built with"
             )
         tensors = load_file(str(weights_path))
         return cls(
@@ -136,3 +135,19 @@ class BehaviourHeads:
             if form.kind:
                 return f"{form.reason}; model confidence {confidence:.2f}"
         return f"{behaviour.replace('_', ' ')} model confidence {confidence:.2f}"
+
+
+def _layout_difference(built_for: dict[str, Any], current: dict[str, Any]) -> str:
+    """Say how a model's recorded feature layout differs from the one computed now."""
+    layout = built_for.get("layout", "an unrecorded layout")
+    if layout != current["layout"]:
+        return f"feature layout {layout}, but this version of agentassist computes {current['layout']}"
+    cues, now = list(built_for.get("cues", [])), list(current["cues"])
+    added = [c for c in now if c not in cues]
+    dropped = [c for c in cues if c not in now]
+    change = "; ".join(part for part in (
+        f"added {', '.join(added)}" if added else "",
+        f"dropped {', '.join(dropped)}" if dropped else "",
+    ) if part) or "the same cues in another order"
+    return (f"{len(cues)} cue features, but this version of agentassist computes "
+            f"{len(now)} ({change})")

@@ -8,7 +8,7 @@ import pytest
 
 from agentassist.behaviours import BEHAVIOURS
 from agentassist.corpus import corpus_dir, read_conversations, split_of
-from agentassist.features import CUE_NAMES
+from agentassist.features import CUE_NAMES, describe
 from agentassist.heads import OPEN_FORM_HEAD, QUESTION_HEAD, BehaviourHeads
 from agentassist.pipeline import MODEL_NAME
 from agentassist.resources import Resources
@@ -53,6 +53,11 @@ def test_heads_built_for_another_feature_layout_are_refused(tmp_path):
     manifest["features"]["layout"] = ["sentence_vector", "context_vector", "cues"]
     (old / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ModelNotFoundError, match=r"context_vector', 'cues'\].*agentassist train"):
+        BehaviourHeads.load(old)
+    manifest["features"] = dict(describe(), cues=describe()["cues"][:-1] + ["old_cue"])
+    (old / "manifest.json").write_text(json.dumps(manifest))
+    cue_change = rf"added {describe()['cues'][-1]}; dropped old_cue.*agentassist train"
+    with pytest.raises(ModelNotFoundError, match=cue_change):
         BehaviourHeads.load(old)
 
 
