@@ -79,6 +79,16 @@ TRAILING_OR: Final = re.compile(
 _OR_ENDINGS_NOT_QUESTION: Final = re.compile(
     r"\bor (?:something|whatever|so|anything|other|two|three|less|more|else)\s*[,?.…-]*\s*$"
 )
+#: Question word order after a clause boundary inside a sentence: speech runs clauses
+#: together without full stops ("thanks rosa and do you remember the date", "twenty four
+#: hours, so you sleep with it on, is that safe"). A boundary is punctuation or a spoken
+#: connective; "the problem is it keeps dropping" has none and does not count.
+INVERTED_WITHIN: Final = re.compile(
+    r"(?:[,;:\-\u2013\u2014]\s*|\b(?:and|so|but|okay|ok|right|then|yeah|well|now|also|or|um|"
+    r"uh|erm)\s+)(?:is|are|was|were|am|do|does|did|can|could|will|would|shall|should|have|has|"
+    r"had|isn't|aren't|don't|doesn't|didn't|can't|won't|haven't)\s+"
+    r"(?:you|i|we|they|he|she|it|there|that|this|u|ya)\b"
+)
 YOU_WORDS: Final = frozenset({"you", "you're", "you've", "you'd", "you'll", "your", "ya", "u",
                               "youre", "youve"})
 OPINION: Final = re.compile(
@@ -142,6 +152,9 @@ class QuestionForm:
     opinion: bool = False
     #: a wh-word among the first four words after fillers ("and so what happened then")
     wh_within: bool = False
+    #: question word order after a clause boundary, not at the start ("thanks rosa and do
+    #: you remember the date"); a cue for the heads, not a question on its own
+    inverted_within: bool = False
 
 
 def question_form(text: str) -> QuestionForm:
@@ -175,6 +188,7 @@ def question_form(text: str) -> QuestionForm:
         "spoken_tag": len(tokens) >= 3 and bool(SPOKEN_TAG.search(lowered)),
         "opinion": bool(OPINION.search(" ".join(words(lowered)))),
         "wh_within": any(w in WH_WORDS for w in tokens[:4]),
+        "inverted_within": not aux_first and bool(INVERTED_WITHIN.search(lowered)),
     }
 
     def form(kind: str, reason: str) -> QuestionForm:

@@ -25,7 +25,7 @@ CUE_NAMES: Final[tuple[str, ...]] = (
     "first_sentence", "last_sentence", "position", "log_words", "second_person",
     "first_person", "exclamation", "has_digit", "log_turn_index", "agent_turns_before",
     "is_agent", "prev_negative", "prev_question", "prev_overlap", "turn_sentences",
-    "you_first", "trailing_or", "spoken_tag", "opinion", "wh_within",
+    "you_first", "trailing_or", "spoken_tag", "opinion", "wh_within", "inverted_within",
 ) + tuple(f"rule_{name}" for name in RULE_BEHAVIOURS)
 _PREV_NEGATIVE = re.compile(
     r"\b(frustrat|annoy|angry|furious|upset|worr|anxious|stress|disappoint|scared|afraid|"
@@ -74,6 +74,7 @@ def sentence_features(
             window.turn.role is Role.AGENT, bool(_PREV_NEGATIVE.search(prev_text)),
             "?" in prev_text, min(overlap, 2.0) / 2.0, math.log1p(n) / 3.0,
             form.you_first, form.trailing_or, form.spoken_tag, form.opinion, form.wh_within,
+            form.inverted_within,
         )
     for column, name in enumerate(RULE_BEHAVIOURS, start=offset):
         for hit in (rule_hits or {}).get(name, ()):
