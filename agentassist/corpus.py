@@ -102,13 +102,23 @@ def _conversation(raw: dict[str, Any], path: Path, number: int) -> Conversation:
                         tuple(turns), tuple(labels), path.name)
 
 
+def turn_labels(present: frozenset[str], speaker: str) -> dict[str, int]:
+    """Return a turn's label dict: 0/1 for each behaviour of ``speaker``, and ``question``.
+
+    Example:
+        >>> turn_labels(frozenset({"need", "closed_question"}), "customer")["question"]
+        1
+    """
+    labels = {name: int(name in present) for name in SIDE_LABELS[speaker]}
+    labels["question"] = int(bool(present & set(QUESTION_BEHAVIOURS)))
+    return labels
+
+
 def labelled_records(conversation: Conversation, *, context_turns: int = 20
                      ) -> Iterator[dict[str, Any]]:
     """Yield DESIGN.md labelled-turn records for every turn of ``conversation``."""
     for i, (turn, present) in enumerate(zip(conversation.turns, conversation.labels, strict=True)):
-        names = SIDE_LABELS[turn.role.value]
-        labels = {name: int(name in present) for name in names}
-        labels["question"] = int(bool(present & set(QUESTION_BEHAVIOURS)))
+        labels = turn_labels(present, turn.role.value)
         yield {
             "id": f"{conversation.id}:{i}",
             "speaker": turn.role.value,

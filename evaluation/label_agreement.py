@@ -1,4 +1,4 @@
-"""How far two labellers of the project's corpus agree, behaviour by behaviour.
+r"""How far two labellers of the project's corpus agree, behaviour by behaviour.
 
 A second labeller, who never saw the corpus's labels, labels the same conversations
 from ``docs/labelling.md`` alone. Their agreement with the original labels is the
@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agentassist.behaviours import DERIVED_QUESTION, QUESTION_BEHAVIOURS
-from agentassist.corpus import SIDE_LABELS
+from agentassist.behaviours import DERIVED_QUESTION
+from agentassist.corpus import SIDE_LABELS, turn_labels
 from agentassist.errors import InputError, TranscriptFormatError
 from evaluation.metrics import PRF, bootstrap_intervals, cohen_kappa
 
@@ -65,7 +65,8 @@ def read_second_labelling(path: Path) -> dict[str, list[frozenset[str]]]:
         cid = raw.get("conversation_id") if isinstance(raw, dict) else None
         labels = raw.get("labels") if isinstance(raw, dict) else None
         if not isinstance(cid, str) or not isinstance(labels, list) or not all(
-                isinstance(turn, list) and all(isinstance(x, str) for x in turn) for turn in labels):
+                isinstance(turn, list) and all(isinstance(x, str) for x in turn)
+                for turn in labels):
             raise TranscriptFormatError(
                 'expected {"conversation_id": "<id>", "labels": [["<behaviour>", …], …]} '
                 "with one list of behaviour names per turn", source=path, line=number)
@@ -88,11 +89,10 @@ def pairs_for(records: Iterable[Mapping[str, Any]],
     """
     out = []
     for record in records:
-        cid, _, index = str(record["id"]).rpartition(":")
+        cid, turn = _turn_of(record)
         if cid not in second:
             continue
         turns = second[cid]
-        turn = int(index)
         if turn >= len(turns):
             raise TranscriptFormatError(
                 f"has {len(turns)} label lists, but the corpus has a turn {turn}; expected "
@@ -104,18 +104,11 @@ def pairs_for(records: Iterable[Mapping[str, Any]],
                 f"labels {sorted(unknown)} are not {speaker} behaviours; expected some of "
                 f"{', '.join(SIDE_LABELS[speaker])}", source=source, transcript_id=cid,
                 turn=turn)
-        theirs = second_labels(turns[turn], speaker)
+        theirs = turn_labels(turns[turn], speaker)
         for behaviour, first in record["labels"].items():
             if behaviour in theirs:
                 out.append(Pair(behaviour, int(first), theirs[behaviour], cid))
     return out
-
-
-def second_labels(present: frozenset[str], speaker: str) -> dict[str, int]:
-    """Return a turn's label dict (derived ``question`` included) from a set of names."""
-    labels = {name: int(name in present) for name in SIDE_LABELS[speaker]}
-    labels[DERIVED_QUESTION] = int(bool(present & set(QUESTION_BEHAVIOURS)))
-    return labels
 
 
 def agreement(pairs: Sequence[Pair], *, resamples: int = 1000) -> dict[str, dict[str, Any]]:
@@ -153,15 +146,21 @@ def rewrite(records: Iterable[Mapping[str, Any]],
     """
     out = []
     for record in records:
-        cid, _, index = str(record["id"]).rpartition(":")
+        cid, turn = _turn_of(record)
         if cid not in second:
             continue
-        theirs = second_labels(second[cid][int(index)], str(record["speaker"]))
+        theirs = turn_labels(second[cid][turn], str(record["speaker"]))
         first = record["labels"]
         labels = ({b: v for b, v in first.items() if theirs.get(b) == v} if consensus
                   else {b: theirs[b] for b in first if b in theirs})
         out.append(dict(record, labels=labels))
     return out
+
+
+def _turn_of(record: Mapping[str, Any]) -> tuple[str, int]:
+    """Return (conversation id, turn index) of an exported record (``<id>:<turn>``)."""
+    cid, _, index = str(record["id"]).rpartition(":")
+    return cid, int(index)
 
 
 def render(report: Mapping[str, Mapping[str, Any]]) -> str:
