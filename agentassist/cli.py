@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -41,18 +40,15 @@ STATUS_STYLE = {"met": "green", "missed": "red", "n/a": "dim", "not_answered": "
 
 
 def main() -> None:
-    """Run the command line; errors become one clear message, never a traceback."""
+    """Run the command line; errors become one clear message, never a traceback.
+
+    Typer (with the click it bundles since 0.2x) handles its own usage errors and
+    ``typer.Exit`` in standalone mode: a wrong option prints the usage and exits 2, a
+    command that fails part of its input exits 1. Our own errors and bugs pass through.
+    """
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        app(standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        err.print("aborted")
-        sys.exit(130)
+        app(standalone_mode=True)
     except AgentAssistError as exc:
         err.print(Text(f"error: {exc}"))
         sys.exit(2)
