@@ -4,7 +4,7 @@
 builds sentence features once with the shared pipeline, fits one logistic head per
 behaviour (multiple-instance: a turn is positive if its best sentence is), calibrates
 on validation (Platt), picks each threshold on validation, measures on the held-out
-test split, and writes ``models/behaviours-minilm-v7``. Seeded and deterministic.
+test split, and writes ``models/behaviours-minilm-v8``. Seeded and deterministic.
 """
 
 from __future__ import annotations

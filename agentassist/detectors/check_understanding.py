@@ -19,9 +19,16 @@ CUES = (
         r"have i (got|understood) (that|this|it|everything) (right|correctly)|"
         r"did (that|i) (make sense|explain)|any questions (about|on) (that|this|what)|"
         r"(is|was) (that|everything) clear|shall (i|we) go ahead|are we (agreed|good)|"
-        r"sound (good|ok|okay)\?)", 0.9, "checks the customer understands or agrees"),
+        r"sound (good|ok|okay)\?|(are you |you )?(still )?with me so far|"
+        r"(^|[,.;] )make sense\b(?! of)|any (of )?(that|this) (unclear|confusing)|"
+        r"anything (in )?there (you're|you are) (unsure|not sure) (about|of))",
+        0.9, "checks the customer understands or agrees"),
     cue(r"\b(just )?to (confirm|make sure|double[- ]check|check i)", 0.8,
         "confirms the agreed details"),
+    # "just to check, you'd like it on the direct debit": a check of what was agreed; "just
+    # to check your date of birth" (a security question) is not: "your" never matches.
+    cue(r"\bjust to check[,:]? (that |so )?(you|you're|you'd|you've|we|we're|we've|it's|"
+        r"that's|this is|i've)\b", 0.8, "confirms the agreed details"),
 )
 VETOES = (re.compile(r"\b(anything else|can you hear me|are you still there)\b"),)
 
@@ -30,8 +37,10 @@ VETOES = (re.compile(r"\b(anything else|can you hear me|are you still there)\b")
 class CheckUnderstandingRulesDetector:
     """Find agent sentences that check understanding of, or agreement on, the solution.
 
-    Counts: "does that make sense?", "just to confirm, the refund goes to the card?".
-    Doesn't count: "can you hear me?". Near miss: "anything else?" asks for a new need.
+    Counts: "does that make sense?", "just to confirm, the refund goes to the card?",
+    "just to check, you'd like it on the direct debit", "with me so far".
+    Doesn't count: "can you hear me?", "just to check your date of birth" (a security
+    question). Near miss: "anything else?" asks for a new need.
     """
 
     behaviour = "check_understanding"

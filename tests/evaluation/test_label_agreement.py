@@ -128,16 +128,15 @@ def test_command_reports_bad_input_without_a_traceback(
 
 
 def test_the_committed_second_labelling_fits_the_corpus() -> None:
-    """Every second-labelled conversation is a test conversation with as many turns."""
+    """The second labelling covers every test conversation, turn for turn."""
     from agentassist.corpus import labelled_records, read_conversations
 
     path = Path(__file__).resolve().parents[2] / "evaluation/data/second-labelling-test.jsonl"
     second = read_second_labelling(path)
     conversations = {c.id: c for c in read_conversations()}
-    assert set(second) <= set(conversations)
-    assert {conversations[cid].split for cid in second} == {"test"}
+    assert set(second) == {cid for cid, c in conversations.items() if c.split == "test"}
     for cid, turns in second.items():
         assert len(turns) == len(conversations[cid].turns), cid
     records = [r for cid in second for r in labelled_records(conversations[cid])]
     pairs = pairs_for(records, second, source=path)  # raises on a label the speaker can't have
-    assert len({p.conversation_id for p in pairs}) == len(second) == 250
+    assert len({p.conversation_id for p in pairs}) == len(second)

@@ -79,3 +79,31 @@ def test_quotes_are_the_sentence_not_the_whole_turn(blank_resources):
     hits = build_detector("empathy.rules.v1", blank_resources, {}).detect(
         window_for(text, blank_resources))
     assert [text[h.start:h.end] for h in hits] == ["Oh no, that sounds really stressful."]
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        # checks of understanding or agreement, also as speech without a question mark
+        ("just to check, you'd like it on the monthly direct debit", True),
+        ("Just to check: we're moving the delivery to the 22nd?", True),
+        ("just to check that's the right one for you", True),
+        ("you with me so far", True),
+        ("Make sense?", True),
+        ("ok so the first form is for your shoulder, make sense", True),
+        ("Is any of that unclear?", True),
+        ("anything in there you're unsure about", True),
+        ("a missed payment may affect your credit file is that clear", True),
+        # near misses: security questions, the agent's own checking, line checks, new needs
+        ("just to check your date of birth please", False),
+        ("let me just check that for you", False),
+        ("I'll just check with my manager.", False),
+        ("are you still there", False),
+        ("This guide helps you make sense of your bill.", False),
+        ("Is there anything else I can help with?", False),
+    ],
+)
+def test_check_understanding_rule_table(blank_resources, text, found):
+    detector = build_detector("check_understanding.rules.v1", blank_resources, {})
+    hits = detector.detect(window_for(text, blank_resources))
+    assert bool([h for h in hits if h.confidence >= 0.5]) is found
