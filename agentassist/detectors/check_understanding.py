@@ -23,11 +23,10 @@ CUES = (
         r"(^|[,.;] )make sense\b(?! of)|any (of )?(that|this) (unclear|confusing)|"
         r"anything (in )?there (you're|you are) (unsure|not sure) (about|of))",
         0.9, "checks the customer understands or agrees"),
-    cue(r"\b(just )?to (confirm|make sure|double[- ]check|check i)", 0.8,
-        "confirms the agreed details"),
-    # "just to check, you'd like it on the direct debit": a check of what was agreed; "just
-    # to check your date of birth" (a security question) is not: "your" never matches.
-    cue(r"\bjust to check[,:]? (that |so )?(you|you're|you'd|you've|we|we're|we've|it's|"
+    # "just to check, you'd like it on the direct debit" is a check of what was agreed;
+    # "just to check your date of birth" (a security question) is not: "your" never matches.
+    cue(r"\b(just )?to (confirm|make sure|double[- ]check|check i)|"
+        r"\bjust to check[,:]? (that |so )?(you|you're|you'd|you've|we|we're|we've|it's|"
         r"that's|this is|i've)\b", 0.8, "confirms the agreed details"),
 )
 VETOES = (re.compile(r"\b(anything else|can you hear me|are you still there)\b"),)
