@@ -69,7 +69,11 @@ def parse_speakers(pairs: list[str] | None) -> dict[str, str]:
     roles: dict[str, str] = {}
     for pair in pairs or []:
         name, sep, role = pair.rpartition("=")
-        if not sep or not name.strip() or role.strip().lower() not in ("agent", "customer", "system"):
+        if (
+            not sep
+            or not name.strip()
+            or role.strip().lower() not in ("agent", "customer", "system")
+        ):
             raise ConfigError(
                 f"--speaker {pair!r}: expected NAME=ROLE with ROLE agent, customer or system"
             )
@@ -277,7 +281,8 @@ def train(
 @app.command("corpus")
 def corpus_command(
     output: Annotated[
-        Path | None, typer.Option("--out", help="Write train/validation/test labelled-turn JSONL here.")
+        Path | None,
+        typer.Option("--out", help="Write train/validation/test labelled-turn JSONL here."),
     ] = None,
 ) -> None:
     """Describe the labelled corpus (variety by industry and channel); optionally export splits."""

@@ -18,7 +18,9 @@ FILLERS: Final = frozenset(
 )
 # Fillers that may only be skipped when followed by more words ("you know what…").
 _SKIP_PAIRS: Final = (("i", "mean"), ("you", "know"))
-WH_WORDS: Final = frozenset({"what", "how", "why", "which", "where", "when", "who", "whose", "whom"})
+WH_WORDS: Final = frozenset(
+    {"what", "how", "why", "which", "where", "when", "who", "whose", "whom"}
+)
 AUX_WORDS: Final = frozenset(
     {"is", "are", "was", "were", "am", "do", "does", "did", "can", "could", "will", "would",
      "shall", "should", "may", "might", "have", "has", "had", "must", "isn't", "aren't",

@@ -33,8 +33,10 @@ _PREV_NEGATIVE = re.compile(
     r"died|lost|can't believe|struggl|desperate|awful|terrible|horrible|nightmare)"
 )
 _STOP: Final = frozenset(
-    "the a an and or but so to of in on at for with is are was were be it this that i you we "
-    "my your me do did have has not no yes can just um uh like know yeah okay ok".split()
+    ["the", "a", "an", "and", "or", "but", "so", "to", "of", "in", "on", "at", "for", "with", "is",
+     "are", "was", "were", "be", "it", "this", "that", "i", "you", "we", "my", "your", "me", "do",
+     "did", "have", "has", "not", "no", "yes", "can", "just", "um", "uh", "like", "know", "yeah",
+     "okay", "ok"]
 )
 
 

@@ -141,7 +141,10 @@ def _layout_difference(built_for: dict[str, Any], current: dict[str, Any]) -> st
     """Say how a model's recorded feature layout differs from the one computed now."""
     layout = built_for.get("layout", "an unrecorded layout")
     if layout != current["layout"]:
-        return f"feature layout {layout}, but this version of agentassist computes {current['layout']}"
+        return (
+            f"feature layout {layout}, "
+            f"but this version of agentassist computes {current['layout']}"
+        )
     cues, now = list(built_for.get("cues", [])), list(current["cues"])
     added = [c for c in now if c not in cues]
     dropped = [c for c in cues if c not in now]

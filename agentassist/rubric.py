@@ -154,7 +154,9 @@ def parse_rubric(data: Any, *, source: str = "rubric") -> Rubric:
     """Validate a rubric already parsed from YAML or JSON."""
     problems = _Problems(source)
     if not isinstance(data, Mapping):
-        raise RubricError(f"{source}: expected a mapping with 'criteria', got {type(data).__name__}")
+        raise RubricError(
+            f"{source}: expected a mapping with 'criteria', got {type(data).__name__}"
+        )
     raw_criteria = data.get("criteria")
     criteria: list[Criterion] = []
     if not isinstance(raw_criteria, list) or not raw_criteria:

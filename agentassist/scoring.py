@@ -158,7 +158,9 @@ def _judge_always(criterion: Criterion, transcript: Transcript,
     for analysis in agent:
         for behaviour in criterion.done_by:
             ev = analysis.best(behaviour)
-            if ev is not None and (behaviour not in found or ev.confidence > found[behaviour].confidence):
+            if ev is not None and (
+                behaviour not in found or ev.confidence > found[behaviour].confidence
+            ):
                 found[behaviour] = ev
     shown = [b for b in criterion.done_by if b in found]
     score = min(1.0, len(shown) / criterion.full_marks)
@@ -195,7 +197,9 @@ def _needed_at(criterion: Criterion, transcript: Transcript,
                 found = analysis.best(behaviour)
                 if found is not None:
                     return found
-    first = next(a for a in analyses if a.role is Role.AGENT and transcript.turns[a.index].text.strip())
+    first = next(
+        a for a in analyses if a.role is Role.AGENT and transcript.turns[a.index].text.strip()
+    )
     text = transcript.turns[first.index].text
     start = len(text) - len(text.lstrip())
     end = len(text.rstrip())

@@ -95,10 +95,13 @@ def main() -> None:
         _, wall, peak = run_measured(label_cmd)
         labelled = options.turns / wall
     print(f"turns                       {options.turns}")
-    print(f"bare encoder                {bare:8.1f} turns/s  (sentence-transformers, batch 64, 2 threads)")
-    print(f"agentassist label           {labelled:8.1f} turns/s  (whole command, models loaded inside)")
+    print(f"bare encoder                {bare:8.1f} turns/s  "
+          "(sentence-transformers, batch 64, 2 threads)")
+    print(f"agentassist label           {labelled:8.1f} turns/s  "
+          "(whole command, models loaded inside)")
     print(f"ratio                       {labelled / bare:8.2f}     (target >= 0.60)")
-    print(f"load + first turn           {load['seconds']:8.2f} s     (target < 5 s; method {load['method']})")
+    print(f"load + first turn           {load['seconds']:8.2f} s     "
+          f"(target < 5 s; method {load['method']})")
     print(f"label peak memory           {peak:8.0f} MB    (target < 1536 MB)")
 
 

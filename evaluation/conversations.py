@@ -107,7 +107,9 @@ def evaluate(path: Path, pipeline: Pipeline, *, limit: int | None = None) -> dic
         pairs = [(r[rating], s["acknowledge_feelings"]) for r, s, _ in rows
                  if rating in r and s["acknowledge_feelings"] is not None]
         if pairs:
-            report[f"spearman_{rating}_vs_acknowledge_feelings"] = spearman(*zip(*pairs, strict=True))
+            report[f"spearman_{rating}_vs_acknowledge_feelings"] = spearman(
+                *zip(*pairs, strict=True)
+            )
             report[f"n_{rating}_acknowledge_feelings"] = len(pairs)
         pairs = [(r[rating], overall) for r, _, overall in rows if rating in r]
         if pairs:

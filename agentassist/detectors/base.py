@@ -98,6 +98,11 @@ class HeadDetector:
             return []
         confidences = self._heads.predict(self.behaviour, window.features)
         return [
-            Hit(span.start, span.end, float(p), self._heads.reason(self.behaviour, span.text, float(p)))
+            Hit(
+                span.start,
+                span.end,
+                float(p),
+                self._heads.reason(self.behaviour, span.text, float(p)),
+            )
             for span, p in zip(spans, confidences, strict=True)
         ]

@@ -20,7 +20,8 @@ CUES = (
         "responds to the customer's situation with sympathy"),
     cue(rf"\b(that|this|it) (must|must've|must have|sounds|sound|seems|'s|is|has been|"
         rf"must be|would be|would've been)( been| be)? (really |so |very |incredibly |"
-        rf"absolutely |such |quite |pretty )?(a |an )?(really |very |truly |bit )?{FEELINGS}", 0.9, "names the customer's feeling"),
+        rf"absolutely |such |quite |pretty )?(a |an )?(really |very |truly |bit )?{FEELINGS}",
+        0.9, "names the customer's feeling"),
     cue(r"\b(i can (only )?(imagine|hear|tell|see) (how|that|why|you)|i'?d (be|feel) "
         r"(the same|just as|really|so|exactly|worried|upset|frustrated|annoyed|angry)|"
         r"no wonder you|of course you('re| are| feel)|anyone would (be|feel)|"

@@ -26,10 +26,13 @@ NAME_INTRO = re.compile(
 NOT_NAMES = frozenset({"I", "The", "It", "Just", "Really", "Calling", "Not", "So", "Very",
                        "Trying", "Still", "Here", "Sorry", "Fine", "Good", "Okay", "Ok"})
 STOPWORDS = frozenset(
-    "the a an and or but so to of in on at for with is are was were be been it this that "
-    "i you we they he she my your our me us do did does have has had not no yes can could "
-    "would will just there here what how when where which who why if then than as from by "
-    "about up out get got um uh like know yeah okay ok well really very one".split()
+    ["the", "a", "an", "and", "or", "but", "so", "to", "of", "in", "on", "at", "for", "with", "is",
+     "are", "was", "were", "be", "been", "it", "this", "that", "i", "you", "we", "they", "he",
+     "she", "my", "your", "our", "me", "us", "do", "did", "does", "have", "has", "had", "not", "no",
+     "yes", "can", "could", "would", "will", "just", "there", "here", "what", "how", "when",
+     "where", "which", "who", "why", "if", "then", "than", "as", "from", "by", "about", "up", "out",
+     "get", "got", "um", "uh", "like", "know", "yeah", "okay", "ok", "well", "really", "very",
+     "one"]
 )
 
 

@@ -1,7 +1,12 @@
 from __future__ import annotations
 
 import agentassist
-from agentassist.behaviours import AGENT_BEHAVIOURS, CUSTOMER_BEHAVIOURS, behaviours_for, reported_names
+from agentassist.behaviours import (
+    AGENT_BEHAVIOURS,
+    CUSTOMER_BEHAVIOURS,
+    behaviours_for,
+    reported_names,
+)
 from agentassist.rubric import CRITERION_IDS
 
 # Copied from DESIGN.md ("Behaviours (fixed vocabulary)" and "Criteria (fixed ids)").

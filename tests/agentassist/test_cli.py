@@ -33,7 +33,8 @@ def test_usage_errors_print_the_usage_and_exit_2(args, says):
     done = run(*args)
     assert done.returncode == 2, done.stderr
     assert says in done.stderr
-    assert "Usage:" in done.stderr and "--help" in done.stderr
+    assert "Usage:" in done.stderr
+    assert "--help" in done.stderr
     assert "internal error" not in done.stderr
     assert "Traceback" not in done.stderr
 

@@ -23,7 +23,8 @@ def test_records_keep_context_labels_and_extra_keys(tmp_path):
     assert turn.labels == {"open_question": 1, "empathy": 0}
     assert turn.context[0].text == "I can't log in."
     assert turn.record["industry"] == "telecom"
-    assert stats.unknown_labels == 1 and stats.unknown_names == {"politeness"}
+    assert stats.unknown_labels == 1
+    assert stats.unknown_names == {"politeness"}
 
 
 @pytest.mark.parametrize(

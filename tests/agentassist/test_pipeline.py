@@ -21,7 +21,8 @@ def test_every_turn_gets_an_analysis_with_its_sides_behaviours(rules_pipeline):
     analyses = rules_pipeline.analyse(TRANSCRIPT)
     assert [a.index for a in analyses] == [0, 1, 2, 3]
     assert analyses[0].confidences == {}
-    assert "empathy" in analyses[1].confidences and "need" not in analyses[1].confidences
+    assert "empathy" in analyses[1].confidences
+    assert "need" not in analyses[1].confidences
     assert "negative_emotion" in analyses[2].present
     assert {"empathy", "open_question", "question"} <= analyses[3].present
 

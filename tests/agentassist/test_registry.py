@@ -16,7 +16,8 @@ def test_every_behaviour_has_rule_and_head_detectors():
 
 
 def test_unknown_detector_suggests_a_close_name(blank_resources):
-    with pytest.raises(UnknownDetectorError, match=r"'empathy.rule.v1'.*Did you mean 'empathy.rules.v1'"):
+    with pytest.raises(UnknownDetectorError,
+                       match=r"'empathy.rule.v1'.*Did you mean 'empathy.rules.v1'"):
         build_detector("empathy.rule.v1", blank_resources)
 
 

@@ -53,13 +53,15 @@ def test_rubric_lists_every_problem_at_once(tmp_path):
     assert "criteria[3].hint: must be a non-empty text" in message
     assert "criteria[4].id: unknown criterion id 'clear_info'" in message
     assert "did you mean 'clear_information'" in message
-    assert "criteria[5].needed_when.customer[0]: unknown behaviour 'empathy'; expected a customer" in message
+    assert ("criteria[5].needed_when.customer[0]: unknown behaviour 'empathy'; "
+            "expected a customer") in message
 
 
 def test_duplicate_criterion_is_refused(tmp_path):
     data = yaml.safe_load(_default().read_text(encoding="utf-8"))
     data["criteria"].append(dict(data["criteria"][0]))
-    with pytest.raises(RubricError, match=r"criteria\[6\]\.id: 'unique_customer' appears more than once"):
+    with pytest.raises(RubricError,
+                       match=r"criteria\[6\]\.id: 'unique_customer' appears more than once"):
         load_rubric(_write(tmp_path, data))
 
 

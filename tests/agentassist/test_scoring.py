@@ -24,7 +24,7 @@ def build(turns: list[tuple[str, str, dict[str, float]]], channel: Channel = Cha
         evidence = {b: (Evidence(i, role, b, text, 0, len(text), c, f"{b} found"),)
                     for b, c in confidences.items() if c >= 0.5}
         analyses.append(TurnAnalysis(i, Role(role), confidences, present, evidence,
-                                     {b: 0.5 for b in judged}))
+                                     dict.fromkeys(judged, 0.5)))
     return transcript, analyses
 
 
@@ -113,13 +113,15 @@ def test_criterion_limited_to_other_channels_is_not_applicable():
     data["criteria"][0]["channels"] = ["voice"]
     rubric = parse_rubric(data)
     transcript, analyses = build([("agent", "hi", {})], channel=Channel.CHAT)
-    assert score(transcript, analyses, rubric).result("unique_customer").status is Status.NOT_APPLICABLE
+    result = score(transcript, analyses, rubric).result("unique_customer")
+    assert result.status is Status.NOT_APPLICABLE
 
 
 def test_scorecard_json_has_the_design_keys():
     transcript, analyses = build([("agent", "Hello, Sam here.", {"greeting": 0.9})])
     data = score(transcript, analyses, RUBRIC).to_json()
-    assert {"transcript_id", "language", "channel", "criteria", "turns", "flags", "overall"} <= set(data)
+    assert {"transcript_id", "language", "channel", "criteria", "turns", "flags",
+            "overall"} <= set(data)
     criterion = data["criteria"][0]
     assert set(criterion) >= {"id", "status", "score", "reason", "evidence"}
     assert set(criterion["evidence"][0]) >= {"turn", "speaker", "quote", "start", "end",

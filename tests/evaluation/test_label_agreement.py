@@ -45,14 +45,16 @@ def test_agreement_counts_each_labellers_positives_and_the_shared_ones() -> None
     assert report["greeting"] == {"n": 3, "first_positives": 2, "second_positives": 2,
                                   "both": 2, "f1": 1.0, "f1_ci": [], "kappa": 1.0}
     # open vs closed disagree on c1's first turn; "question" agrees (either form)
-    assert report["open_question"]["both"] == 0 and report["open_question"]["f1"] == 0.0
+    assert report["open_question"]["both"] == 0
+    assert report["open_question"]["f1"] == 0.0
     assert report["closed_question"]["first_positives"] == 1
     assert report["closed_question"]["second_positives"] == 2
     assert report["closed_question"]["f1"] == pytest.approx(2 / 3)
     assert report["question"]["f1"] == 1.0
     # need: the second labeller's extra positive, the first has none
     assert (report["need"]["first_positives"], report["need"]["second_positives"]) == (0, 1)
-    assert report["need"]["n"] == 1 and report["greeting"]["n"] == 3
+    assert report["need"]["n"] == 1
+    assert report["greeting"]["n"] == 3
 
 
 def test_interval_resamples_conversations_and_holds_the_estimate() -> None:
@@ -64,12 +66,15 @@ def test_interval_resamples_conversations_and_holds_the_estimate() -> None:
 def test_rewrite_gives_second_labels_or_only_the_agreed_ones() -> None:
     second = rewrite(RECORDS, SECOND, consensus=False)
     assert [r["id"] for r in second] == ["c1:0", "c1:1", "c1:2", "c2:0"]
-    assert second[0]["labels"]["closed_question"] == 1 and second[0]["labels"]["open_question"] == 0
+    assert second[0]["labels"]["closed_question"] == 1
+    assert second[0]["labels"]["open_question"] == 0
     consensus = rewrite(RECORDS, SECOND, consensus=True)
     assert "open_question" not in consensus[0]["labels"]
     assert "closed_question" not in consensus[0]["labels"]
-    assert consensus[0]["labels"]["greeting"] == 1 and consensus[0]["labels"]["question"] == 1
-    assert "need" not in consensus[1]["labels"] and consensus[1]["labels"]["confusion"] == 1
+    assert consensus[0]["labels"]["greeting"] == 1
+    assert consensus[0]["labels"]["question"] == 1
+    assert "need" not in consensus[1]["labels"]
+    assert consensus[1]["labels"]["confusion"] == 1
 
 
 @pytest.mark.parametrize(
@@ -81,7 +86,8 @@ def test_rewrite_gives_second_labels_or_only_the_agreed_ones() -> None:
     ],
 )
 def test_second_labels_that_do_not_fit_the_corpus_are_errors(second: dict, message: str) -> None:
-    with pytest.raises(TranscriptFormatError, match=message.replace("[", r"\[").replace("]", r"\]")):
+    pattern = message.replace("[", r"\[").replace("]", r"\]")
+    with pytest.raises(TranscriptFormatError, match=pattern):
         pairs_for(RECORDS, second)
 
 
@@ -112,9 +118,11 @@ def test_command_prints_the_table_and_writes_files_for_evaluate(
     assert main([str(second), "--split", str(split), "--write", str(out), "--resamples", "0",
                  "--json", str(tmp_path / "report.json")]) == 0
     printed = capsys.readouterr().out
-    assert "2 conversations, 4 turns" in printed and "greeting" in printed
+    assert "2 conversations, 4 turns" in printed
+    assert "greeting" in printed
     written = [json.loads(line) for line in (out / "second.jsonl").read_text().splitlines()]
-    assert len(written) == 4 and written[1]["labels"]["need"] == 1
+    assert len(written) == 4
+    assert written[1]["labels"]["need"] == 1
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["behaviours"]["greeting"]["f1"] == 1.0
 

@@ -15,7 +15,9 @@ from evaluation.metrics import (
 
 def test_perfect_predictions():
     report = binary_report([1, 0, 1], [0.9, 0.1, 0.8], [1, 0, 1])
-    assert report["f1"] == 1.0 and report["pr_auc"] == 1.0 and report["kappa"] == 1.0
+    assert report["f1"] == 1.0
+    assert report["pr_auc"] == 1.0
+    assert report["kappa"] == 1.0
 
 
 def test_nothing_predicted_gives_zero_not_an_error():

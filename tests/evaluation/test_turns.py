@@ -98,11 +98,13 @@ def test_evaluate_table_shows_the_intervals_and_json_says_how_they_were_drawn(la
     empty.mkdir()
     table = _evaluate(labelled, empty, "--resamples", "100")
     assert table.returncode == 0, table.stderr
-    assert "F1 95% CI" in table.stdout and "PR-AUC 95% CI" in table.stdout
+    assert "F1 95% CI" in table.stdout
+    assert "PR-AUC 95% CI" in table.stdout
     assert "100 bootstrap resamples of turns" in table.stderr
     report = json.loads(_evaluate(labelled, empty, "--json", "--resamples", "100").stdout)
     assert report["intervals"] == {"level": 0.95, "resamples": 100, "seed": 0,
                                    "resampled": "turns"}
     assert len(report["behaviours"]["question"]["pr_auc_ci"]) == 2
     plain = _evaluate(labelled, empty, "--resamples", "0")
-    assert "95% CI" not in plain.stdout and "bootstrap" not in plain.stderr
+    assert "95% CI" not in plain.stdout
+    assert "bootstrap" not in plain.stderr

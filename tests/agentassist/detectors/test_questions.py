@@ -17,7 +17,8 @@ from tests.samples import ANYTHING_ELSE, ONE_FACT, OPEN, YES_NO
         ("What a day!", []),                                   # wh-word, no question
         ("Could you tell me more about what you need the car for?",
          ["Could you tell me more about what you need the car for?"]),
-        ("um so what happened when you tried to pay", ["um so what happened when you tried to pay"]),
+        ("um so what happened when you tried to pay",
+         ["um so what happened when you tried to pay"]),
         ("Can you tell me if you got the e-mail?", []),        # closed in open clothing
         (ANYTHING_ELSE, []),
         ("Right. And why do you think the app logged you out?",
