@@ -1,6 +1,6 @@
 """BehaviourHeads: the trained per-behaviour heads over sentence features.
 
-One folder (``models/behaviours-minilm-v8``) holds every head: a standardiser, one
+One folder (``models/behaviours-minilm-v9``) holds every head: a standardiser, one
 logistic layer per behaviour, Platt calibration and the threshold chosen on validation.
 Loaded from safetensors and JSON only (never pickles).
 """
@@ -19,7 +19,7 @@ from agentassist.errors import ModelNotFoundError
 from agentassist.features import describe
 
 #: The folder of the trained heads in a models directory (``models/<MODEL_NAME>``).
-MODEL_NAME: Final = "behaviours-minilm-v8"
+MODEL_NAME: Final = "behaviours-minilm-v9"
 WEIGHTS_FILE = "heads.safetensors"
 MANIFEST_FILE = "manifest.json"
 #: Internal heads behind ``closed_question`` (not behaviours themselves): is the sentence a

@@ -4,7 +4,7 @@
 builds sentence features once with the shared pipeline, fits one logistic head per
 behaviour (multiple-instance: a turn is positive if its best sentence is), calibrates
 on validation (Platt), picks each threshold on validation, measures on the held-out
-test split, and writes ``models/behaviours-minilm-v8``. Seeded and deterministic.
+test split, and writes ``models/behaviours-minilm-v9``. Seeded and deterministic.
 """
 
 from __future__ import annotations
@@ -207,18 +207,66 @@ def _platt(logits: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return float(model.coef_[0][0]), float(model.intercept_[0])
 
 
-def _best_threshold(p: np.ndarray, y: np.ndarray) -> float:
-    best, best_f1 = 0.5, -1.0
-    for t in np.arange(0.2, 0.81, 0.025):
+THRESHOLD_GRID = tuple(round(0.2 + 0.025 * k, 3) for k in range(25))  # 0.200 .. 0.800
+
+
+def f1_curve(p: np.ndarray, y: np.ndarray,
+             grid: Sequence[float] = THRESHOLD_GRID) -> np.ndarray:
+    """Return F1 of ``p >= t`` against ``y`` for every ``t`` in ``grid``."""
+    p, y = np.asarray(p, dtype=float), np.asarray(y) == 1
+    out = []
+    for t in grid:
         pred = p >= t
-        tp = float(np.sum(pred & (y == 1)))
-        fp = float(np.sum(pred & (y == 0)))
-        fn = float(np.sum(~pred & (y == 1)))
-        f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-        # Prefer thresholds near 0.5 on ties: calibrated confidences should mean what they say.
-        if f1 > best_f1 + 1e-9 or (abs(f1 - best_f1) <= 1e-9 and abs(t - 0.5) < abs(best - 0.5)):
-            best, best_f1 = float(t), f1
-    return round(best, 3)
+        tp = float(np.sum(pred & y))
+        fp = float(np.sum(pred & ~y))
+        fn = float(np.sum(~pred & y))
+        out.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    return np.array(out)
+
+
+def _argmax_near_half(curve: np.ndarray, grid: Sequence[float]) -> int:
+    # Prefer thresholds near 0.5 on ties: calibrated confidences should mean what they say.
+    best = max(curve)
+    ties = [k for k, f1 in enumerate(curve) if f1 >= best - 1e-9]
+    return min(ties, key=lambda k: abs(grid[k] - 0.5))
+
+
+def _plateau_middle(curve: np.ndarray, grid: Sequence[float], margin: float) -> float:
+    """The middle of the run of thresholds, around the best, within ``margin`` of its F1."""
+    best = _argmax_near_half(curve, grid)
+    low = high = best
+    while low > 0 and curve[low - 1] >= curve[best] - margin:
+        low -= 1
+    while high < len(curve) - 1 and curve[high + 1] >= curve[best] - margin:
+        high += 1
+    return (grid[low] + grid[high]) / 2
+
+
+THRESHOLD_RULES: dict[str, Callable[[np.ndarray, Sequence[float]], float]] = {
+    "argmax": lambda curve, grid: grid[_argmax_near_half(curve, grid)],
+    "plateau-0.005": lambda curve, grid: _plateau_middle(curve, grid, 0.005),
+    "plateau-0.01": lambda curve, grid: _plateau_middle(curve, grid, 0.01),
+    "plateau-0.02": lambda curve, grid: _plateau_middle(curve, grid, 0.02),
+}
+"""How a behaviour's threshold is read off its validation F1 curve (``f1_curve``).
+
+``argmax`` takes the best grid point. On a flat curve that choice is close to arbitrary
+and moves between builds; the ``plateau-*`` rules take the middle of the contiguous run of
+thresholds whose F1 is within the margin of the best. ``python -m evaluation.cross_file``
+compares them on files the heads never saw.
+"""
+THRESHOLD_RULE = "plateau-0.02"
+
+
+def best_threshold(p: np.ndarray, y: np.ndarray, rule: str = THRESHOLD_RULE) -> float:
+    """Return the threshold that ``rule`` (a key of ``THRESHOLD_RULES``) reads off ``p``, ``y``.
+
+    Example:
+        >>> p, y = np.array([0.1, 0.3, 0.7, 0.9]), np.array([0, 0, 1, 1])
+        >>> best_threshold(p, y, "argmax"), best_threshold(p, y, "plateau-0.02")
+        (0.5, 0.512)
+    """
+    return round(float(THRESHOLD_RULES[rule](f1_curve(p, y), THRESHOLD_GRID)), 3)
 
 
 def _average_precision(p: np.ndarray, y: np.ndarray) -> float:
@@ -295,7 +343,8 @@ def _fit_question_heads(train: TurnRows, validation: TurnRows, mean: np.ndarray,
 
 
 def fit_heads(train: TurnRows, validation: TurnRows,
-              progress: Callable[[str], None] | None = None) -> tuple[BehaviourHeads, dict]:
+              progress: Callable[[str], None] | None = None,
+              threshold_rule: str = THRESHOLD_RULE) -> tuple[BehaviourHeads, dict]:
     """Fit, calibrate and threshold one head per behaviour.
 
     ``closed_question`` is factorised: an internal head finds questions from the
@@ -345,7 +394,7 @@ def fit_heads(train: TurnRows, validation: TurnRows,
         a, bb = _platt(logits, vy)
         p = 1.0 / (1.0 + np.exp(-(a * logits + bb)))
         heads.cal_a[k], heads.cal_b[k] = a, bb
-        heads.thresholds[behaviour] = _best_threshold(p, vy)
+        heads.thresholds[behaviour] = best_threshold(p, vy, threshold_rule)
         if behaviour == "closed_question":
             index = _select(train, behaviour)
             report[behaviour] = {
@@ -536,6 +585,7 @@ def train(*, models_dir: Path, corpus: Path, feedback: Sequence[Path] = (),
         "data_sha256": data_hash(corpus, list(feedback)),
         "feedback_files": [p.name for p in feedback],
         "seed": SEED,
+        "threshold_rule": THRESHOLD_RULE,
         "trained": dt.datetime.now(dt.UTC).date().isoformat(),
         "training": report,
         "counts": counts,

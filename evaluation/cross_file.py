@@ -18,6 +18,12 @@ on every file's training split, held-out files included). ``--finetune`` measure
 shipped recipe instead: each fold fine-tunes its own encoder on its own training turns,
 as ``agentassist train`` does, and featurises the corpus with it.
 
+It also compares the ways of reading a threshold off a validation F1 curve
+(``agentassist.training.THRESHOLD_RULES``): each fold reads every rule's cut off its own
+validation split, applies it to its held-out turns, and each rule's pooled macro F1 is
+printed beside the shipped rule's. That is where a threshold rule is chosen, not on
+public data.
+
 Takes 13-20 minutes on the 2-core machine (featurising once, then five fits); with
 ``--finetune`` about an hour (five fine-tunings and featurisings).
 """
@@ -41,7 +47,10 @@ if str(ROOT) not in sys.path:
 from agentassist.behaviours import BEHAVIOURS  # noqa: E402
 from agentassist.training import (  # noqa: E402
     NEAR_DUPLICATE,
+    THRESHOLD_RULE,
+    THRESHOLD_RULES,
     TurnRows,
+    best_threshold,
     fit_heads,
     near_duplicate_index,
     predictions,
@@ -100,6 +109,12 @@ def cross_file(rows: TurnRows, splits: Sequence[str], sources: Sequence[str],
     say = progress or (lambda _msg: None)
     position = {turn_id: i for i, turn_id in enumerate(rows.ids)}
     pooled: dict[str, dict[str, list]] = {b: {"pred": [], "p": [], "y": []} for b in BEHAVIOURS}
+    # Each threshold rule's predictions on the same held-out turns (the confidences are
+    # the same; only the cut read off each fold's validation curve differs).
+    by_rule: dict[str, dict[str, list[int]]] = {r: {b: [] for b in BEHAVIOURS}
+                                                for r in THRESHOLD_RULES}
+    rule_thresholds: dict[str, dict[str, list[float]]] = {r: {b: [] for b in BEHAVIOURS}
+                                                          for r in THRESHOLD_RULES}
     per_fold = []
     for k, group in enumerate(file_folds(sources, folds)):
         started = time.perf_counter()
@@ -117,7 +132,13 @@ def cross_file(rows: TurnRows, splits: Sequence[str], sources: Sequence[str],
         heads, _report = fit_heads(train, validation)
         fold: dict[str, Any] = {"files": group, "turns": len(test), "dropped": len(dupes),
                                 "f1": {}}
+        checked = predictions(heads, validation)
         for behaviour, (pred, p, y) in predictions(heads, test).items():
+            _vpred, vp, vy = checked[behaviour]
+            for rule in THRESHOLD_RULES:
+                cut = best_threshold(np.array(vp), np.array(vy), rule)
+                rule_thresholds[rule][behaviour].append(cut)
+                by_rule[rule][behaviour] += [int(v >= cut) for v in p]
             pooled[behaviour]["pred"] += pred
             pooled[behaviour]["p"] += p
             pooled[behaviour]["y"] += y
@@ -126,7 +147,13 @@ def cross_file(rows: TurnRows, splits: Sequence[str], sources: Sequence[str],
         fold["seconds"] = round(time.perf_counter() - started, 1)
         per_fold.append(fold)
     table = {b: binary_report(v["pred"], v["p"], v["y"]) for b, v in pooled.items() if v["y"]}
-    return {"folds": per_fold, "behaviours": table,
+    rules = {}
+    for rule, found in by_rule.items():
+        f1 = {b: binary_report(found[b], pooled[b]["p"], pooled[b]["y"])["f1"] for b in table}
+        rules[rule] = {"macro_f1": float(np.mean(list(f1.values()))), "f1": f1,
+                       "thresholds": {b: rule_thresholds[rule][b] for b in table}}
+    return {"folds": per_fold, "behaviours": table, "threshold_rule": THRESHOLD_RULE,
+            "threshold_rules": rules,
             "macro_f1": float(np.mean([m["f1"] for m in table.values()])),
             "macro_pr_auc": float(np.mean([m["pr_auc"] for m in table.values()]))}
 
@@ -195,6 +222,10 @@ def render(result: Mapping[str, Any]) -> str:
         lines.append(f"{behaviour:20} {int(m['n']):6d} {int(m['positives']):5d} "
                      f"{m['precision']:6.3f} {m['recall']:6.3f} {m['f1']:6.3f} {m['pr_auc']:7.3f}")
     lines.append(f"macro F1 {result['macro_f1']:.3f}   macro PR-AUC {result['macro_pr_auc']:.3f}")
+    rules = result.get("threshold_rules", {})
+    if rules:
+        scores = ", ".join(f"{rule} {m['macro_f1']:.3f}" for rule, m in rules.items())
+        lines.append(f"threshold rules (macro F1; shipped: {result['threshold_rule']}): {scores}")
     for k, fold in enumerate(result["folds"], start=1):
         lines.append(f"fold {k}: macro F1 {fold['macro_f1']:.3f} on {fold['turns']} turns "
                      f"({', '.join(fold['files'])})")

@@ -12,7 +12,7 @@ HEADER = """# Detectors
 
 Every registered detector, grouped by the behaviour it finds. Names are
 `<behaviour>.<method>.v<N>`. The pipeline uses the `head` detectors (trained models in
-`models/behaviours-minilm-v8`) when they are installed, else the rule-based ones; the rule
+`models/behaviours-minilm-v9`) when they are installed, else the rule-based ones; the rule
 detectors also feed the heads as features. Regenerate this page with
 `python scripts/gen_detector_docs.py` after adding a detector.
 """

@@ -12,7 +12,14 @@ from agentassist.features import CUE_NAMES, describe
 from agentassist.heads import OPEN_FORM_HEAD, QUESTION_HEAD, BehaviourHeads
 from agentassist.pipeline import MODEL_NAME
 from agentassist.resources import Resources
-from agentassist.training import train, write_splits
+from agentassist.training import (
+    THRESHOLD_GRID,
+    THRESHOLD_RULE,
+    THRESHOLD_RULES,
+    best_threshold,
+    train,
+    write_splits,
+)
 
 TINY = 90
 
@@ -37,7 +44,7 @@ def test_training_writes_loadable_heads_with_thresholds(tmp_path):
     assert len(manifest["data_sha256"]) == 64
     assert (folder / "eval" / "heldout.json").is_file()
     p = heads.predict("empathy", np.zeros((2, heads.mean.shape[0]), dtype=np.float32))
-    assert ((0 <= p) & (p <= 1)).all()
+    assert ((p >= 0) & (p <= 1)).all()
 
 
 def test_heads_built_for_another_feature_layout_are_refused(tmp_path):
@@ -151,3 +158,49 @@ class _Memo:
         if missing:
             self.seen.update(zip(missing, self.encoder.encode(missing), strict=True))
         return np.array([self.seen[t] for t in texts])
+
+
+def _curve(points: dict[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """An F1 curve over ``THRESHOLD_GRID``: the given values, 0 elsewhere; and the grid."""
+    return np.array([points.get(t, 0.0) for t in THRESHOLD_GRID]), np.array(THRESHOLD_GRID)
+
+
+@pytest.mark.parametrize(("rule", "curve", "expected"), [
+    # One clear peak: every rule takes it.
+    ("argmax", {0.4: 0.7, 0.45: 0.9, 0.5: 0.7}, 0.45),
+    ("plateau-0.01", {0.4: 0.7, 0.45: 0.9, 0.5: 0.7}, 0.45),
+    # Ties go to the threshold nearest 0.5.
+    ("argmax", {0.3: 0.9, 0.55: 0.9}, 0.55),
+    # A flat top from 0.40 to 0.60 with its best point at one end: the plateau rules
+    # take the middle, argmax the edge.
+    ("argmax", {t: 0.900 for t in THRESHOLD_GRID if 0.39 < t < 0.61} | {0.525: 0.904}, 0.525),
+    ("plateau-0.005", {t: 0.900 for t in THRESHOLD_GRID if 0.39 < t < 0.61} | {0.525: 0.904},
+     0.5),
+    # A margin smaller than the step to the neighbours keeps the peak.
+    ("plateau-0.005", {0.45: 0.90, 0.475: 0.89, 0.425: 0.89}, 0.45),
+    ("plateau-0.01", {0.45: 0.90, 0.475: 0.89, 0.425: 0.89}, 0.45),
+    # The run stops at a dip: a second high region beyond it is not joined.
+    ("plateau-0.02", {0.3: 0.90, 0.325: 0.90, 0.35: 0.5, 0.375: 0.89, 0.4: 0.89}, 0.312),
+])
+def test_threshold_rules_read_the_validation_curve(rule, curve, expected):
+    values, grid = _curve(curve)
+    assert THRESHOLD_RULES[rule](values, tuple(grid)) == pytest.approx(expected, abs=1e-3)
+
+
+@pytest.mark.parametrize(("p", "y", "rule", "expected"), [
+    # every cut in 0.325..0.7 is perfect: argmax takes the one nearest 0.5, the plateau its middle
+    ([0.1, 0.3, 0.7, 0.9], [0, 0, 1, 1], "argmax", 0.5),
+    ([0.1, 0.3, 0.7, 0.9], [0, 0, 1, 1], "plateau-0.02", 0.512),
+    # only 0.325 and 0.35 separate them
+    ([0.1, 0.3, 0.35, 0.9], [0, 0, 1, 1], "argmax", 0.35),
+    ([0.1, 0.3, 0.35, 0.9], [0, 0, 1, 1], "plateau-0.02", 0.338),
+    # only 0.725..0.8 (the top of the grid) separate them
+    ([0.25, 0.7, 0.85], [0, 0, 1], "argmax", 0.725),
+    ([0.25, 0.7, 0.85], [0, 0, 1], "plateau-0.02", 0.762),
+])
+def test_best_threshold_reads_f1_off_confidences(p, y, rule, expected):
+    assert best_threshold(np.array(p), np.array(y), rule) == pytest.approx(expected)
+
+
+def test_the_shipped_rule_is_a_known_rule():
+    assert THRESHOLD_RULE in THRESHOLD_RULES

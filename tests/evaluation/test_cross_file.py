@@ -7,6 +7,7 @@ import pytest
 
 from agentassist.corpus import corpus_dir
 from agentassist.resources import Resources
+from agentassist.training import THRESHOLD_RULES
 from evaluation.cross_file import (
     cross_file,
     featurise_corpus,
@@ -14,6 +15,7 @@ from evaluation.cross_file import (
     fold_rows,
     main,
     near_duplicates,
+    render,
 )
 
 FILES = ("banking.jsonl", "health_coaching.jsonl", "telecom.jsonl")
@@ -78,6 +80,20 @@ def test_every_turn_is_measured_once_pooled_over_the_folds(featurised):
         assert 0.0 <= metrics["f1"] <= 1.0
         assert 0.0 <= metrics["pr_auc"] <= 1.0
     assert 0.0 < result["macro_f1"] < 1.0
+
+
+def test_every_threshold_rule_is_measured_and_the_shipped_one_matches_the_main_table(featurised):
+    rows, splits, sources, vectors = featurised
+    result = cross_file(rows, splits, sources, vectors, folds=3)
+    rules = result["threshold_rules"]
+    assert set(rules) == set(THRESHOLD_RULES)
+    shipped = rules[result["threshold_rule"]]
+    assert shipped["f1"] == {b: m["f1"] for b, m in result["behaviours"].items()}
+    assert shipped["macro_f1"] == pytest.approx(result["macro_f1"])
+    for rule in rules.values():
+        assert set(rule["thresholds"]) == set(result["behaviours"])
+        assert all(len(cuts) == 3 for cuts in rule["thresholds"].values())
+    assert "threshold rules" in render(result)
 
 
 def test_command_refuses_a_bad_fold_count_before_any_work(small_corpus, capsys):

@@ -59,7 +59,7 @@ def test_missing_models_are_a_503(tmp_path):
     app = create_app(make_settings(tmp_path), resources=Resources.blank())
 
     def not_loaded() -> None:
-        raise ModelNotFoundError("models/behaviours-minilm-v8 has no manifest.json")
+        raise ModelNotFoundError("models/behaviours-minilm-v9 has no manifest.json")
 
     app.dependency_overrides[get_state] = not_loaded
     with TestClient(app) as client:
